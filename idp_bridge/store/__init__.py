@@ -1,0 +1,1 @@
+"""Persistence: the Store protocol (store.base), its records (store.records) and backends."""

@@ -1,0 +1,1 @@
+"""Pure decision functions: allow-list, MFA trust and step-up, session rules."""

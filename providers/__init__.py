@@ -1,0 +1,1 @@
+"""Upstream identity providers, one module each, behind the protocol in providers.base."""
