@@ -1,0 +1,370 @@
+"""SQLiteStore: the embedded Store backend (stdlib sqlite3 in WAL mode, safe for several worker processes)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import secrets
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from idp_bridge.store.base import DuplicateKey, StoreError
+from idp_bridge.store.records import (
+    AccessToken,
+    AuditEvent,
+    AuthCode,
+    AuthRequest,
+    CodeTake,
+    CodeTakeStatus,
+    LoginFlow,
+    Session,
+    User,
+)
+from idp_bridge.store.sqlite_schema import DDL, SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+R = TypeVar("R", bound="DataclassInstance")
+
+CODE_REPLAY_GRACE = 600.0
+"""Seconds a code record outlives its expiry, so a late replay is still recognised (and its tokens
+revoked)."""
+
+BUSY_TIMEOUT_MS = 5000
+"""How long a connection waits for another process's write lock before failing."""
+
+_TABLES: dict[type[Any], str] = {
+    AuthRequest: "auth_requests",
+    LoginFlow: "login_flows",
+    Session: "sessions",
+    AuthCode: "codes",
+    AccessToken: "access_tokens",
+    AuditEvent: "audit_events",
+}
+_JSON_FIELDS = frozenset({"amr", "flow_state", "detail"})
+_BOOL_FIELDS = frozenset({"disabled", "revoked"})
+_DUPLICATE_ERRORS = frozenset({sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE})
+
+# A session is live while not ended, before its absolute expiry and its idle deadline (records.Session).
+_LIVE = "ended_at IS NULL AND expires_at > :now AND last_seen_at + idle_timeout > :now"
+
+
+def _insert_sql(cls: type[DataclassInstance]) -> str:
+    names = [f.name for f in dataclasses.fields(cls)]
+    # Table and column names come from the code above, never from input.
+    return f"INSERT INTO {_TABLES[cls]} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)})"  # noqa: S608
+
+
+_INSERTS: dict[type[Any], str] = {cls: _insert_sql(cls) for cls in _TABLES}
+
+
+def _encode(record: DataclassInstance) -> dict[str, Any]:
+    """A record's column values: JSON for tuples and dicts, everything else as is."""
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(record):
+        value = getattr(record, f.name)
+        values[f.name] = json.dumps(value) if f.name in _JSON_FIELDS else value
+    return values
+
+
+def _decode(cls: type[R], row: sqlite3.Row) -> R:
+    """The record of a row; columns that are not fields of the record (redeemed_at) are ignored."""
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        value = row[f.name]
+        if f.name == "amr":
+            value = tuple(json.loads(value))
+        elif f.name in _JSON_FIELDS:
+            value = json.loads(value)
+        elif f.name in _BOOL_FIELDS:
+            value = bool(value)
+        values[f.name] = value
+    return cls(**values)
+
+
+class SQLiteStore:
+    """The Store protocol on one SQLite file (or ":memory:"), one connection per store (per process).
+
+    Every read-modify-write is either one statement (`UPDATE/DELETE ... RETURNING`, `INSERT ... ON
+    CONFLICT`) or a `BEGIN IMMEDIATE` transaction, so it is atomic across the processes sharing the file.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._conn: sqlite3.Connection | None = None
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    # -- plumbing ----------------------------------------------------------------------------------
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Translate sqlite3 errors: key collisions to DuplicateKey, anything else to StoreError."""
+        try:
+            yield
+        except sqlite3.IntegrityError as exc:
+            if exc.sqlite_errorcode in _DUPLICATE_ERRORS:
+                raise DuplicateKey(f"sqlite store {self._path!r}: {exc}") from exc
+            raise StoreError(f"sqlite store {self._path!r}: {exc}") from exc
+        except sqlite3.Error as exc:
+            raise StoreError(f"sqlite store {self._path!r}: {exc}") from exc
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError(f"sqlite store {self._path!r} is not open")
+        return self._conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE takes the write lock up front: no other process writes until COMMIT."""
+        with self._errors():
+            conn = self._connection()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    def _fetchall(self, sql: str, params: dict[str, Any] | Sequence[Any]) -> list[sqlite3.Row]:
+        # fetchall() also steps a RETURNING statement to completion, which releases its write lock.
+        with self._errors():
+            rows: list[sqlite3.Row] = self._connection().execute(sql, params).fetchall()
+            return rows
+
+    def _fetchone(self, sql: str, params: dict[str, Any] | Sequence[Any]) -> sqlite3.Row | None:
+        rows = self._fetchall(sql, params)
+        return rows[0] if rows else None
+
+    def _write(self, sql: str, params: dict[str, Any] | Sequence[Any]) -> int:
+        """Run one statement (atomic on its own in autocommit mode); returns the number of rows changed."""
+        with self._errors():
+            return self._connection().execute(sql, params).rowcount
+
+    def _insert(self, record: DataclassInstance) -> None:
+        self._write(_INSERTS[type(record)], _encode(record))
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    async def open(self) -> None:
+        """Connect (WAL, synchronous=NORMAL, busy timeout) and create or check the schema. Idempotent."""
+        if self._conn is not None:
+            return
+        with self._errors():
+            conn = sqlite3.connect(self._path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            try:
+                conn.row_factory = sqlite3.Row
+                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                conn.execute("PRAGMA journal_mode = WAL").fetchall()
+                conn.execute("PRAGMA synchronous = NORMAL")
+                self._conn = conn
+                self._create_schema()
+            except BaseException:
+                self._conn = None
+                conn.close()
+                raise
+
+    def _create_schema(self) -> None:
+        with self._transaction() as conn:
+            for statement in DDL:
+                conn.execute(statement)
+            version = conn.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+            if version is None:
+                conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+            elif version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"sqlite store {self._path!r}: schema version {version} is newer than this code "
+                    f"supports ({SCHEMA_VERSION})"
+                )
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with self._errors():
+                conn.close()
+
+    # -- portal authorization requests -------------------------------------------------------------
+    async def put_auth_request(self, request: AuthRequest) -> None:
+        self._insert(request)
+
+    async def get_auth_request(self, request_id: str, now: float) -> AuthRequest | None:
+        row = self._fetchone("SELECT * FROM auth_requests WHERE id = ? AND expires_at > ?", (request_id, now))
+        return None if row is None else _decode(AuthRequest, row)
+
+    async def delete_auth_request(self, request_id: str) -> None:
+        self._write("DELETE FROM auth_requests WHERE id = ?", (request_id,))
+
+    # -- upstream login flows ----------------------------------------------------------------------
+    async def put_login_flow(self, flow: LoginFlow) -> None:
+        self._insert(flow)
+
+    async def take_login_flow(self, state: str, now: float) -> LoginFlow | None:
+        # An expired flow is deleted too: it is useless either way.
+        row = self._fetchone("DELETE FROM login_flows WHERE state = ? RETURNING *", (state,))
+        if row is None:
+            return None
+        flow = _decode(LoginFlow, row)
+        return flow if now < flow.expires_at else None
+
+    # -- users -------------------------------------------------------------------------------------
+    async def upsert_user(
+        self,
+        *,
+        issuer: str,
+        subject: str,
+        provider_id: str,
+        email: str | None,
+        name: str | None,
+        now: float,
+    ) -> User:
+        row = self._fetchone(
+            """INSERT INTO users
+            (id, issuer, subject, provider_id, email, name, created_at, last_login_at, disabled)
+            VALUES (:id, :issuer, :subject, :provider_id, :email, :name, :now, :now, 0)
+            ON CONFLICT (issuer, subject) DO UPDATE
+            SET email = excluded.email, name = excluded.name, last_login_at = excluded.last_login_at
+            RETURNING *""",
+            {
+                "id": secrets.token_urlsafe(16),
+                "issuer": issuer,
+                "subject": subject,
+                "provider_id": provider_id,
+                "email": email,
+                "name": name,
+                "now": now,
+            },
+        )
+        if row is None:  # pragma: no cover - an upsert with RETURNING always yields its row
+            raise StoreError(f"sqlite store {self._path!r}: upsert of a user returned nothing")
+        return _decode(User, row)
+
+    async def get_user(self, user_id: str) -> User | None:
+        row = self._fetchone("SELECT * FROM users WHERE id = ?", (user_id,))
+        return None if row is None else _decode(User, row)
+
+    # -- sessions ----------------------------------------------------------------------------------
+    async def create_session(self, session: Session) -> None:
+        self._insert(session)
+
+    async def get_session_by_token(self, token_hash: str, now: float) -> Session | None:
+        row = self._fetchone(
+            f"SELECT * FROM sessions WHERE token_hash = :token_hash AND {_LIVE}",  # noqa: S608 - constant
+            {"token_hash": token_hash, "now": now},
+        )
+        return None if row is None else _decode(Session, row)
+
+    async def get_session(self, session_id: str, now: float) -> Session | None:
+        row = self._fetchone(
+            f"SELECT * FROM sessions WHERE id = :id AND {_LIVE}",  # noqa: S608 - constant
+            {"id": session_id, "now": now},
+        )
+        return None if row is None else _decode(Session, row)
+
+    async def touch_session(self, session_id: str, now: float) -> None:
+        # Only a live session moves: neither an ended nor an expired or idled-out one comes back to life.
+        self._write(
+            f"UPDATE sessions SET last_seen_at = max(last_seen_at, :now) WHERE id = :id AND {_LIVE}",  # noqa: S608
+            {"id": session_id, "now": now},
+        )
+
+    async def end_session(self, session_id: str, now: float, reason: str) -> bool:
+        changed = self._write(
+            f"UPDATE sessions SET ended_at = :now, end_reason = :reason WHERE id = :id AND {_LIVE}",  # noqa: S608
+            {"id": session_id, "now": now, "reason": reason},
+        )
+        return changed == 1
+
+    async def list_user_sessions(self, user_id: str, now: float) -> Sequence[Session]:
+        rows = self._fetchall(
+            f"SELECT * FROM sessions WHERE user_id = :user_id AND {_LIVE} ORDER BY created_at, id",  # noqa: S608
+            {"user_id": user_id, "now": now},
+        )
+        return [_decode(Session, row) for row in rows]
+
+    # -- authorization codes -----------------------------------------------------------------------
+    async def put_code(self, code: AuthCode) -> None:
+        self._insert(code)
+
+    async def take_code(self, code_hash: str, now: float) -> CodeTake:
+        with self._transaction() as conn:
+            row = conn.execute("SELECT * FROM codes WHERE code_hash = ?", (code_hash,)).fetchone()
+            if row is None:
+                return CodeTake(CodeTakeStatus.UNKNOWN)
+            code = _decode(AuthCode, row)
+            if row["redeemed_at"] is not None:
+                return CodeTake(CodeTakeStatus.REPLAYED, code)
+            if now >= code.expires_at:
+                return CodeTake(CodeTakeStatus.EXPIRED)
+            conn.execute("UPDATE codes SET redeemed_at = ? WHERE code_hash = ?", (now, code_hash))
+            return CodeTake(CodeTakeStatus.OK, code)
+
+    # -- access tokens -----------------------------------------------------------------------------
+    async def put_access_token(self, token: AccessToken) -> None:
+        self._insert(token)
+
+    async def get_access_token(self, token_hash: str, now: float) -> AccessToken | None:
+        row = self._fetchone(
+            "SELECT * FROM access_tokens WHERE token_hash = ? AND expires_at > ? AND revoked = 0",
+            (token_hash, now),
+        )
+        return None if row is None else _decode(AccessToken, row)
+
+    async def revoke_tokens_for_code(self, code_hash: str) -> int:
+        return self._write("UPDATE access_tokens SET revoked = 1 WHERE code_hash = ? AND revoked = 0", (code_hash,))
+
+    # -- audit -------------------------------------------------------------------------------------
+    async def append_audit(self, event: AuditEvent) -> None:
+        self._insert(event)
+
+    async def list_audit(
+        self,
+        *,
+        user_id: str | None = None,
+        type: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int = 100,
+    ) -> Sequence[AuditEvent]:
+        """Matching events, newest first; `since` is inclusive, `until` exclusive."""
+        if limit <= 0:
+            return []
+        clauses = ["1 = 1"]
+        params: dict[str, Any] = {"limit": limit}
+        for value, clause, key in (
+            (user_id, "user_id = :user_id", "user_id"),
+            (type, "type = :type", "type"),
+            (since, "at >= :since", "since"),
+            (until, "at < :until", "until"),
+        ):
+            if value is not None:
+                clauses.append(clause)
+                params[key] = value
+        rows = self._fetchall(
+            # Only the constant clauses above are interpolated; values are bound parameters.
+            f"SELECT * FROM audit_events WHERE {' AND '.join(clauses)} "  # noqa: S608
+            "ORDER BY at DESC, rowid DESC LIMIT :limit",
+            params,
+        )
+        return [_decode(AuditEvent, row) for row in rows]
+
+    # -- housekeeping ------------------------------------------------------------------------------
+    async def purge_expired(self, now: float) -> int:
+        """Delete expired requests, flows and tokens, codes past expiry plus CODE_REPLAY_GRACE, and sessions
+        that are no longer live. Users and audit events are never purged."""
+        params = {"now": now, "code_cutoff": now - CODE_REPLAY_GRACE}
+        with self._transaction() as conn:
+            return sum(
+                conn.execute(sql, params).rowcount
+                for sql in (
+                    "DELETE FROM auth_requests WHERE expires_at <= :now",
+                    "DELETE FROM login_flows WHERE expires_at <= :now",
+                    "DELETE FROM codes WHERE expires_at <= :code_cutoff",
+                    "DELETE FROM access_tokens WHERE expires_at <= :now",
+                    f"DELETE FROM sessions WHERE NOT ({_LIVE})",  # noqa: S608 - constant
+                )
+            )

@@ -1,0 +1,1 @@
+"""Tests of idp_bridge.demo."""

@@ -1,0 +1,204 @@
+"""SQLiteStore: the conformance suite on a file and in memory, plus what only SQLite has (files, processes)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import multiprocessing
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from idp_bridge.store.base import DuplicateKey, Store, StoreError
+from idp_bridge.store.records import CodeTakeStatus, secret_hash
+from idp_bridge.store.sqlite import SQLiteStore
+from idp_bridge.store.sqlite_schema import SCHEMA_VERSION
+from tests.store.conformance import AUTH_REQUEST, CODE, T0, StoreConformance
+
+PROCESSES = 4
+RACE_KEYS = 25
+
+
+class TestSQLiteFile(StoreConformance):
+    @pytest.fixture
+    async def store(self, tmp_path: Path) -> AsyncIterator[Store]:
+        store = SQLiteStore(str(tmp_path / "store.db"))
+        await store.open()
+        yield store
+        await store.close()
+
+
+class TestSQLiteMemory(StoreConformance):
+    @pytest.fixture
+    async def store(self) -> AsyncIterator[Store]:
+        store = SQLiteStore(":memory:")
+        await store.open()
+        yield store
+        await store.close()
+
+
+# -- SQLite specifics ----------------------------------------------------------------------------------
+
+
+async def test_file_is_wal_with_schema_version(tmp_path: Path) -> None:
+    path = str(tmp_path / "store.db")
+    store = SQLiteStore(path)
+    await store.open()
+    conn = store._conn  # white-box: the per-connection pragmas
+    assert conn is not None
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
+    await store.close()
+    with sqlite3.connect(path) as check:
+        assert check.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert check.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
+    check.close()
+
+
+async def test_data_survives_reopen_and_is_shared_between_stores(tmp_path: Path) -> None:
+    path = str(tmp_path / "store.db")
+    first, second = SQLiteStore(path), SQLiteStore(path)
+    await first.open()
+    await second.open()  # schema creation is idempotent across connections
+    await first.put_code(CODE)
+    assert (await second.take_code(CODE.code_hash, T0)).status == CodeTakeStatus.OK
+    assert (await first.take_code(CODE.code_hash, T0)).status == CodeTakeStatus.REPLAYED
+    await first.put_auth_request(AUTH_REQUEST)
+    await first.close()
+    await second.close()
+    reopened = SQLiteStore(path)
+    await reopened.open()
+    assert await reopened.get_auth_request(AUTH_REQUEST.id, T0) == AUTH_REQUEST
+    await reopened.close()
+    await reopened.close()  # closing twice is harmless
+
+
+async def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = str(tmp_path / "store.db")
+    store = SQLiteStore(path)
+    await store.open()
+    await store.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION + 1,))
+    conn.close()
+    with pytest.raises(StoreError, match="schema version"):
+        await SQLiteStore(path).open()
+
+
+async def test_not_a_database_is_a_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "garbage.db"
+    path.write_bytes(b"this is not an sqlite database, not at all" * 100)
+    with pytest.raises(StoreError):
+        await SQLiteStore(str(path)).open()
+
+
+async def test_use_before_open_is_a_store_error() -> None:
+    with pytest.raises(StoreError, match="not open"):
+        await SQLiteStore(":memory:").get_user("u-1")
+
+
+async def test_duplicate_is_a_store_error_and_other_errors_are_wrapped() -> None:
+    store = SQLiteStore(":memory:")
+    await store.open()
+    await store.put_code(CODE)
+    with pytest.raises(DuplicateKey):
+        await store.put_code(CODE)
+    store._conn.execute("DROP TABLE codes")  # type: ignore[union-attr]  # white-box: a broken database
+    with pytest.raises(StoreError) as caught:
+        await store.take_code(CODE.code_hash, T0)
+    assert not isinstance(caught.value, DuplicateKey)
+    await store.close()
+
+
+async def test_failed_transaction_rolls_back_and_store_stays_usable() -> None:
+    store = SQLiteStore(":memory:")
+    await store.open()
+    store._conn.execute("DROP TABLE sessions")  # type: ignore[union-attr]  # purge fails midway
+    await store.put_auth_request(dataclasses.replace(AUTH_REQUEST, expires_at=T0))
+    with pytest.raises(StoreError):
+        await store.purge_expired(T0 + 1)
+    assert store._conn is not None and not store._conn.in_transaction
+    await store.put_code(CODE)  # the connection still works, and the purge's deletes were undone
+    assert (await store.take_code(CODE.code_hash, T0)).status == CodeTakeStatus.OK
+    assert store._conn.execute("SELECT count(*) FROM auth_requests").fetchone()[0] == 1
+    await store.close()
+
+
+# -- several worker processes on one file ----------------------------------------------------------------
+
+
+def _worker(path: str, op: str, keys: list[str], barrier: Any, results: Any) -> None:
+    """One worker process: wait for the others, then run `op` on every key; report one string per key."""
+
+    async def run() -> list[str]:
+        store = SQLiteStore(path)
+        await store.open()
+        try:
+            barrier.wait()
+            out: list[str] = []
+            for key in keys:
+                if op == "take_code":
+                    out.append((await store.take_code(key, T0 + 1)).status.value)
+                else:
+                    user = await store.upsert_user(
+                        issuer="https://idp.test", subject=key, provider_id="entra", email=None, name=None, now=T0
+                    )
+                    out.append(user.id)
+            return out
+        finally:
+            await store.close()
+
+    try:
+        results.put(asyncio.run(run()))
+    except BaseException as exc:
+        results.put(repr(exc))
+        raise
+
+
+def _race_processes(path: str, op: str, keys: list[str]) -> list[list[str]]:
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(PROCESSES), ctx.Queue()
+    procs = [ctx.Process(target=_worker, args=(path, op, keys, barrier, results)) for _ in range(PROCESSES)]
+    for p in procs:
+        p.start()
+    try:
+        outputs = [results.get(timeout=60) for _ in procs]
+    finally:
+        for p in procs:
+            p.join(timeout=30)
+    for out in outputs:
+        assert isinstance(out, list), f"worker failed: {out}"
+    assert all(p.exitcode == 0 for p in procs)
+    return outputs
+
+
+async def test_processes_racing_take_code_get_one_ok_each(tmp_path: Path) -> None:
+    path = str(tmp_path / "shared.db")
+    store = SQLiteStore(path)
+    await store.open()
+    codes = [dataclasses.replace(CODE, code_hash=secret_hash(f"code-{i}")) for i in range(RACE_KEYS)]
+    for code in codes:
+        await store.put_code(code)
+    await store.close()
+
+    outputs = _race_processes(path, "take_code", [c.code_hash for c in codes])
+
+    for i in range(RACE_KEYS):
+        statuses = sorted(out[i] for out in outputs)
+        assert statuses == ["ok"] + ["replayed"] * (PROCESSES - 1), f"code {i}: {statuses}"
+
+
+async def test_processes_racing_first_login_create_one_user_each(tmp_path: Path) -> None:
+    path = str(tmp_path / "shared.db")
+    subjects = [f"subject-{i}" for i in range(RACE_KEYS)]
+
+    outputs = _race_processes(path, "upsert_user", subjects)  # the workers also race creating the schema
+
+    for i in range(RACE_KEYS):
+        assert len({out[i] for out in outputs}) == 1, f"subject {i} got several users"
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM users").fetchone()[0] == RACE_KEYS
+    conn.close()
