@@ -19,6 +19,26 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 
+class Clock(Protocol):
+    """The time source a provider reads (POSIX seconds); injected so tests never sleep."""
+
+    def now(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class OIDCSettings:
+    """What an OpenID Connect based provider needs to know; built by the bridge from its configuration."""
+
+    issuer: str
+    client_id: str
+    client_secret: str | None
+    display_name: str
+    scopes: tuple[str, ...] = ("openid", "email", "profile")
+    id_token_algorithms: tuple[str, ...] = ("RS256", "ES256")
+    clock_skew_seconds: int = 60
+    timeout_seconds: float = 10.0
+
+
 class ProviderError(Exception):
     """A login through an upstream provider failed; `message` is safe to show, never contains secrets."""
 

@@ -11,8 +11,7 @@ from urllib.parse import urlsplit
 
 import httpx2
 
-from idp_bridge.clock import Clock
-from providers.base import UpstreamUnavailable
+from providers.base import Clock, UpstreamUnavailable
 from providers.upstream_http import fetch_json, sanitize
 
 logger = logging.getLogger(__name__)

@@ -11,8 +11,7 @@ import httpx2
 from joserfc.errors import JoseError
 from joserfc.jwk import JWKRegistry, Key
 
-from idp_bridge.clock import Clock
-from providers.base import TokenRejected, UpstreamUnavailable
+from providers.base import Clock, TokenRejected, UpstreamUnavailable
 from providers.upstream_http import fetch_json, sanitize
 
 logger = logging.getLogger(__name__)

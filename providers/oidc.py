@@ -10,13 +10,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx2
 from authlib.oauth2.rfc7636 import create_s256_code_challenge  # type: ignore[import-untyped]
 
-from idp_bridge.clock import Clock
-from idp_bridge.config.model import OIDCProviderConfig
 from providers.base import (
     CallbackInvalid,
+    Clock,
     Identity,
     LoginOptions,
     LoginStart,
+    OIDCSettings,
     ProviderError,
     TokenRejected,
     UpstreamDenied,
@@ -30,7 +30,7 @@ from providers.upstream_http import redeem_code, sanitize
 class OIDCProvider:
     """One upstream OpenID Provider, found through discovery, whose id_tokens the bridge validates itself."""
 
-    def __init__(self, provider_id: str, config: OIDCProviderConfig, *, http: httpx2.AsyncClient, clock: Clock) -> None:
+    def __init__(self, provider_id: str, config: OIDCSettings, *, http: httpx2.AsyncClient, clock: Clock) -> None:
         self._id = provider_id
         self._config = config
         self._http = http
@@ -106,7 +106,7 @@ class OIDCProvider:
                 "code_verifier": verifier,
             },
             client_id=self._config.client_id,
-            client_secret=secret.get_secret_value() if secret is not None else None,
+            client_secret=secret,
             timeout=self._config.timeout_seconds,
         )
         id_token = tokens.get("id_token")

@@ -1,19 +1,33 @@
 """The configuration model: every option the bridge reads, its type, default and rule.
 
-Validation only: no defaults are filled in by validators and nothing here touches the network. Cross-field rules
-(a portal naming an unknown provider, an empty allow-list) live in `Config`'s model validator so that every
-problem is reported together with the per-field ones.
+Validation only: no defaults are filled in by validators and nothing here touches the network. Cross-field
+rules (a portal naming an unknown provider, an empty allow-list) live in `cross_reference_problems`, which
+`Config`'s model validator runs and which the loader also runs on raw data, so that every problem is reported
+together with the per-field ones.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 _ID = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_BOOL = TypeAdapter(bool)
 
 
 class _Section(BaseModel):
@@ -48,12 +62,6 @@ class ServerConfig(_Section):
             raise ValueError("must be at least 32 characters")
         return value
 
-    @model_validator(mode="after")
-    def _https_outside_dev_mode(self) -> ServerConfig:
-        if not self.dev_mode and urlsplit(self.issuer).scheme != "https":
-            raise ValueError("issuer must use https unless dev_mode = true")
-        return self
-
 
 class StoreConfig(_Section):
     backend: Literal["sqlite"] = "sqlite"
@@ -64,8 +72,8 @@ class SigningConfig(_Section):
     algorithm: Literal["RS256", "ES256"] = "RS256"
     key_file: str = Field(
         default="idp-bridge-signing.json",
-        description="JWK set of private signing keys; created with one key when missing. The newest key signs; "
-        "older keys stay published in JWKS for verification during rotation.",
+        description="JWK set of private signing keys; created with one key when missing. The newest key "
+        "signs; older keys stay published in JWKS for verification during rotation.",
     )
 
 
@@ -158,34 +166,82 @@ class Config(_Section):
 
     @model_validator(mode="after")
     def _cross_references(self) -> Config:
-        problems: list[str] = []
-        if not self.policy.allowed_providers:
-            problems.append("policy.allowed_providers: must name at least one provider (got [])")
-        for name in self.policy.allowed_providers:
-            if name not in self.providers:
-                problems.append(f"policy.allowed_providers: unknown provider (got {name!r})")
-        if not self.portals:
-            problems.append("portals: must register at least one portal (got none)")
-        for client_id, portal in self.portals.items():
-            for name in portal.allowed_providers or ():
-                if name not in self.providers:
-                    problems.append(f"portals.{client_id}.allowed_providers: unknown provider (got {name!r})")
-                elif name not in self.policy.allowed_providers:
-                    problems.append(
-                        f"portals.{client_id}.allowed_providers: not in policy.allowed_providers (got {name!r})"
-                    )
-            if portal.allowed_providers is not None and not portal.allowed_providers:
-                problems.append(f"portals.{client_id}.allowed_providers: must not be empty (got [])")
-        if not self.server.dev_mode:
-            for pid, provider in self.providers.items():
-                if urlsplit(provider.issuer).scheme != "https":
-                    problems.append(
-                        f"providers.{pid}.issuer: must use https unless server.dev_mode = true "
-                        f"(got {provider.issuer!r})"
-                    )
+        problems = cross_reference_problems(self.model_dump())
         if problems:
             raise CrossReferenceErrors(problems)
         return self
+
+
+def cross_reference_problems(data: Mapping[str, Any]) -> list[str]:
+    """The cross-field problems of a config given as plain data (a validated model's dump or raw TOML).
+
+    Works on unvalidated data too, so the loader can report these together with per-field errors; parts that
+    are missing or of the wrong shape are skipped here, since per-field validation reports them.
+    """
+    problems: list[str] = []
+    server, policy = _table(data.get("server")), _table(data.get("policy"))
+    providers, portals = data.get("providers"), data.get("portals")
+    known = set(providers) if isinstance(providers, Mapping) else None
+    allowed = _names(policy.get("allowed_providers"))
+    if allowed is not None:
+        if not allowed:
+            problems.append("policy.allowed_providers: must name at least one provider (got [])")
+        for name in allowed:
+            if known is not None and name not in known:
+                problems.append(f"policy.allowed_providers: unknown provider (got {name!r})")
+    if isinstance(portals, Mapping):
+        if not portals:
+            problems.append("portals: must register at least one portal (got none)")
+        for client_id, portal in portals.items():
+            key = key_path("portals", client_id, "allowed_providers")
+            names = _names(_table(portal).get("allowed_providers"))
+            for name in names or ():
+                if known is not None and name not in known:
+                    problems.append(f"{key}: unknown provider (got {name!r})")
+                elif allowed and name not in allowed:  # an empty global list is reported once, above
+                    problems.append(f"{key}: not in policy.allowed_providers (got {name!r})")
+            if names is not None and not names:
+                problems.append(f"{key}: must not be empty (got [])")
+    if not _flag(server.get("dev_mode", False)):
+        issuers: dict[tuple[str, ...], object] = {("server", "issuer"): server.get("issuer")}
+        if isinstance(providers, Mapping):
+            issuers |= {("providers", pid, "issuer"): _table(p).get("issuer") for pid, p in providers.items()}
+        for where, issuer in issuers.items():
+            # Only http: anything else is not a URL at all, which the issuer's own validator reports.
+            if isinstance(issuer, str) and urlsplit(issuer).scheme == "http":
+                problems.append(f"{key_path(*where)}: must use https unless server.dev_mode = true (got {issuer!r})")
+    return problems
+
+
+def key_path(*parts: str | int) -> str:
+    """A dotted TOML key for messages: `portals."wiki.example".display_name`, list indexes as `[0]`."""
+    path = ""
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+            continue
+        name = part if _BARE_KEY.fullmatch(part) else json.dumps(part)
+        path += f".{name}" if path else name
+    return path
+
+
+def _flag(value: object) -> bool:
+    """A boolean as pydantic reads it; an invalid one counts as false (and is reported by its field)."""
+    try:
+        return _BOOL.validate_python(value)
+    except ValidationError:
+        return False
+
+
+def _table(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _names(value: object) -> tuple[str, ...] | None:
+    """A list of names, or None when absent or malformed (left to per-field validation)."""
+    if isinstance(value, list | tuple) and all(isinstance(name, str) for name in value):
+        return tuple(value)
+    return None
 
 
 class CrossReferenceErrors(ValueError):

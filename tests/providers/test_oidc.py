@@ -12,14 +12,13 @@ from urllib.parse import parse_qs, urlsplit
 import httpx2
 import pytest
 from joserfc.jwk import Key, RSAKey
-from pydantic import SecretStr
 
 from idp_bridge.clock import FrozenClock
-from idp_bridge.config.model import OIDCProviderConfig
 from providers.base import (
     CallbackInvalid,
     Identity,
     LoginOptions,
+    OIDCSettings,
     ProviderError,
     TokenRejected,
     UpstreamDenied,
@@ -40,15 +39,14 @@ from tests.providers.fake_oidc_upstream import (
 NOW = 1_700_000_000
 
 
-def make_config(**overrides: Any) -> OIDCProviderConfig:
+def make_config(**overrides: Any) -> OIDCSettings:
     values: dict[str, Any] = {
-        "kind": "oidc",
         "display_name": "Corp SSO",
         "issuer": ISSUER,
         "client_id": CLIENT_ID,
-        "client_secret": SecretStr(CLIENT_SECRET),
+        "client_secret": CLIENT_SECRET,
     }
-    return OIDCProviderConfig(**(values | overrides))
+    return OIDCSettings(**(values | overrides))
 
 
 @pytest.fixture

@@ -11,11 +11,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx2
 import pytest
-from pydantic import SecretStr
 
 from idp_bridge.clock import SystemClock
-from idp_bridge.config.model import OIDCProviderConfig
-from providers.base import LoginOptions, TokenRejected
+from providers.base import LoginOptions, OIDCSettings, TokenRejected
 from providers.oidc import OIDCProvider
 
 CALLBACK = "http://127.0.0.1:1/callback/mock"  # never contacted: the test reads the redirect itself
@@ -73,12 +71,11 @@ async def http() -> AsyncIterator[httpx2.AsyncClient]:
 
 @pytest.fixture
 def provider(upstream_issuer: str, http: httpx2.AsyncClient) -> OIDCProvider:
-    config = OIDCProviderConfig(
-        kind="oidc",
+    config = OIDCSettings(
         display_name="Mock SSO",
         issuer=upstream_issuer,
         client_id="idp-bridge",
-        client_secret=SecretStr("bridge-secret"),
+        client_secret="bridge-secret",
     )
     return OIDCProvider("mock", config, http=http, clock=SystemClock())
 

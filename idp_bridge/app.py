@@ -1,0 +1,103 @@
+"""The app factory: `create_app(config)` wires store, providers, keys and endpoints into one Starlette app."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Mapping
+
+import httpx2
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from idp_bridge.audit import Auditor
+from idp_bridge.bridge import Bridge
+from idp_bridge.clock import Clock, SystemClock
+from idp_bridge.config.model import Config
+from idp_bridge.endpoints import authorize, callback, login, metadata, token, userinfo
+from idp_bridge.oidc.signing_keys import SigningKeys
+from idp_bridge.pages import error_page
+from idp_bridge.portals import PortalRegistry
+from idp_bridge.security_headers import SecurityHeaders
+from idp_bridge.session_cookie import SessionCookie
+from idp_bridge.store.base import Store
+from idp_bridge.store.sqlite import SQLiteStore
+from idp_bridge.wiring import allow_list_rules, build_providers
+from providers.base import Provider
+
+_log = logging.getLogger("idp_bridge")
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if status == 404:
+        return error_page(404, "Page not found", "There is nothing at this address.")
+    if status == 405:
+        return error_page(405, "Method not allowed", f"{request.method} is not supported here.")
+    return error_page(status, "Request failed", "The request could not be handled.")
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    _log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_page(500, "Something went wrong", "The bridge hit an unexpected error. Nothing was changed.")
+
+
+def create_app(
+    config: Config,
+    *,
+    store: Store | None = None,
+    clock: Clock | None = None,
+    providers: Mapping[str, Provider] | None = None,
+    http: httpx2.AsyncClient | None = None,
+) -> Starlette:
+    clock = clock or SystemClock()
+    store = store or SQLiteStore(config.store.path)
+    http_client = http or httpx2.AsyncClient(timeout=10.0, follow_redirects=False)
+    bridge = Bridge(
+        config=config,
+        store=store,
+        clock=clock,
+        providers=providers if providers is not None else build_providers(config, http_client, clock),
+        keys=SigningKeys.load_or_create(config.signing.key_file, config.signing.algorithm),
+        portals=PortalRegistry.from_config(config),
+        allow_list=allow_list_rules(config),
+        auditor=Auditor(store, clock),
+        session_cookie=SessionCookie(
+            config.server.secret_key.get_secret_value(),
+            config.sessions.cookie_name,
+            secure=not config.server.dev_mode,
+        ),
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await store.open()
+        try:
+            yield
+        finally:
+            await store.close()
+            if http is None:
+                await http_client.aclose()
+
+    routes = [
+        Route("/.well-known/openid-configuration", metadata.openid_configuration, methods=["GET"]),
+        Route("/jwks", metadata.jwks, methods=["GET"]),
+        Route("/authorize", authorize.authorize, methods=["GET", "POST"]),
+        Route("/login", login.choose, methods=["GET"]),
+        Route("/login/{provider_id}", login.start, methods=["GET"]),
+        Route("/callback/{provider_id}", callback.callback, methods=["GET", "POST"]),
+        Route("/token", token.token, methods=["POST"]),
+        Route("/userinfo", userinfo.userinfo, methods=["GET", "POST"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={HTTPException: _http_error, Exception: _server_error},
+        lifespan=lifespan,
+    )
+    app.state.bridge = bridge
+    return app

@@ -1,0 +1,43 @@
+"""The running bridge's shared parts (config, store, clock, providers, keys), built once by the app factory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from policies.allow_list import AllowListRules
+
+from idp_bridge.audit import Auditor
+from idp_bridge.clock import Clock
+from idp_bridge.config.model import Config
+from idp_bridge.oidc.signing_keys import SigningKeys
+from idp_bridge.portals import PortalRegistry
+from idp_bridge.session_cookie import SessionCookie
+from idp_bridge.store.base import Store
+from providers.base import Provider
+
+
+@dataclass(frozen=True)
+class Bridge:
+    config: Config
+    store: Store
+    clock: Clock
+    providers: Mapping[str, Provider]
+    keys: SigningKeys
+    portals: PortalRegistry
+    allow_list: AllowListRules
+    auditor: Auditor
+    session_cookie: SessionCookie
+    browser_cookie_name: str = "idp_bridge_browser"
+
+    @property
+    def issuer(self) -> str:
+        return self.config.server.issuer
+
+    @property
+    def max_param(self) -> int:
+        return self.config.server.max_parameter_length
+
+    def callback_url(self, provider_id: str) -> str:
+        # A distinct redirect URI per upstream: the mix-up defence of RFC 9700 §4.4.
+        return f"{self.issuer}/callback/{provider_id}"

@@ -1,0 +1,90 @@
+"""The signed-in browser: finding its live session, starting a new one (id rotated), issuing codes."""
+
+from __future__ import annotations
+
+import secrets
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from idp_bridge.bridge import Bridge
+from idp_bridge.oidc.assurance import acr_for, registered_amr
+from idp_bridge.portal_redirect import portal_redirect
+from idp_bridge.store.records import AuthCode, AuthRequest, Session, User, secret_hash
+from providers.base import Identity
+
+
+async def current_session(bridge: Bridge, request: Request, now: float) -> Session | None:
+    token = bridge.session_cookie.read(request)
+    if token is None:
+        return None
+    session = await bridge.store.get_session_by_token(secret_hash(token), now)
+    if session is not None:
+        await bridge.store.touch_session(session.id, now)
+    return session
+
+
+async def start_session(
+    bridge: Bridge, request: Request, user: User, identity: Identity, now: float
+) -> tuple[Session, str]:
+    """A new session with a fresh token; a session the browser held before is ended (never reused)."""
+    previous = bridge.session_cookie.read(request)
+    if previous is not None:
+        old = await bridge.store.get_session_by_token(secret_hash(previous), now)
+        if old is not None:
+            await bridge.store.end_session(old.id, now, "replaced_by_new_login")
+    token = bridge.session_cookie.new_token()
+    amr = registered_amr(identity.amr)
+    cfg = bridge.config.sessions
+    session = Session(
+        id=secrets.token_urlsafe(16),
+        token_hash=secret_hash(token),
+        user_id=user.id,
+        provider_id=identity.provider_id,
+        # The upstream's auth_time when it sent one; otherwise this login is when we authenticated the user.
+        auth_time=identity.auth_time if identity.auth_time is not None else int(now),
+        amr=amr,
+        acr=acr_for(amr),
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + cfg.lifetime_seconds,
+        idle_timeout=cfg.idle_timeout_seconds,
+        user_agent=(request.headers.get("user-agent") or "")[:256] or None,
+        ip=request.client.host if request.client else None,
+    )
+    await bridge.store.create_session(session)
+    return session, token
+
+
+def set_session_cookie(bridge: Bridge, response: Response, token: str) -> None:
+    bridge.session_cookie.set(response, token, max_age=bridge.config.sessions.lifetime_seconds)
+
+
+async def redirect_with_code(
+    bridge: Bridge, request: Request, auth_request: AuthRequest, session: Session, now: float
+) -> Response:
+    code = secrets.token_urlsafe(32)
+    await bridge.store.put_code(
+        AuthCode(
+            code_hash=secret_hash(code),
+            client_id=auth_request.client_id,
+            redirect_uri=auth_request.redirect_uri,
+            user_id=session.user_id,
+            session_id=session.id,
+            scope=auth_request.scope,
+            nonce=auth_request.nonce,
+            code_challenge=auth_request.code_challenge,
+            auth_time=session.auth_time,
+            amr=session.amr,
+            acr=session.acr,
+            created_at=now,
+            expires_at=now + bridge.config.tokens.code_lifetime_seconds,
+        )
+    )
+    await bridge.auditor.record(
+        "code.issued", "success", request=request, user_id=session.user_id,
+        client_id=auth_request.client_id, provider_id=session.provider_id, session_id=session.id,
+    )  # fmt: skip
+    return portal_redirect(
+        auth_request.redirect_uri, {"code": code, "state": auth_request.state}, bridge.issuer
+    )

@@ -1,0 +1,85 @@
+"""The `idp-bridge` command: serve, demo and check-config, thin over the app factory."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from idp_bridge.config.loader import ConfigError, check_config, load_config
+from idp_bridge.oidc.signing_keys import SigningKeyError
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from idp_bridge.app import create_app
+
+    try:
+        config = load_config(args.config)
+        app = create_app(config)
+    except ConfigError as exc:
+        print(f"{args.config}: configuration is invalid:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    except SigningKeyError as exc:
+        print(f"idp-bridge: {exc}", file=sys.stderr)
+        return 2
+    host = args.host or config.server.host
+    port = args.port or config.server.port
+    # uvicorn's access log halves throughput; the bridge logs what matters through its audit trail.
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info", proxy_headers=False)
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from idp_bridge.demo.runner import run_demo
+
+    try:
+        run_demo(host=args.host, port=args.port, data_dir=args.data_dir)
+    except RuntimeError as exc:
+        print(f"idp-bridge demo: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    problems = check_config(args.config)
+    if problems:
+        for problem in problems:
+            print(problem)
+        return 2
+    print(f"{args.config}: OK")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="idp-bridge", description="OIDC identity-provider bridge")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the bridge")
+    serve.add_argument("--config", required=True, help="TOML configuration file")
+    serve.add_argument("--host", default=None, help="override server.host")
+    serve.add_argument("--port", type=int, default=None, help="override server.port")
+    serve.set_defaults(func=_serve)
+    demo = sub.add_parser("demo", help="run the bridge with a demo upstream provider and a demo portal")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000, help="bridge port; the demo uses the next three too")
+    demo.add_argument("--data-dir", default="demo-data", help="where the demo keeps its database and keys")
+    demo.set_defaults(func=_demo)
+    check = sub.add_parser("check-config", help="validate a configuration file offline")
+    check.add_argument("config")
+    check.set_defaults(func=_check_config)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

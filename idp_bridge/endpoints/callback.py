@@ -1,0 +1,104 @@
+"""GET|POST /callback/{provider}: the upstream hands the technician back (flow step 3), then session + code."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from idp_bridge.bridge import Bridge
+from idp_bridge.browser_session import redirect_with_code, set_session_cookie, start_session
+from idp_bridge.endpoints.upstream_start import binding_matches
+from idp_bridge.flow import Refuse, after_upstream
+from idp_bridge.pages import error_page
+from idp_bridge.request_params import ParameterError, all_params
+from providers.base import CallbackInvalid, ProviderError, TokenRejected, UpstreamDenied
+
+_RESTART = "Go back to the application and start signing in again."
+_STATUS = {UpstreamDenied: 403, CallbackInvalid: 400, TokenRejected: 400}
+
+
+async def callback(request: Request) -> Response:
+    bridge: Bridge = request.app.state.bridge
+    now = bridge.clock.now()
+    provider_id = request.path_params["provider_id"][:64]
+
+    async def fail(status: int, title: str, message: str, reason: str, **audit: str | None) -> Response:
+        await bridge.auditor.record(
+            "login.failed", "failure", request=request, provider_id=provider_id, reason=reason, **audit
+        )
+        return error_page(status, title, message)
+
+    try:
+        params = await all_params(request, bridge.max_param)
+    except ParameterError as exc:
+        return await fail(exc.status, "Invalid sign-in response", exc.message, "bad_parameters")
+    state = params.get("state")
+    if not state:
+        return await fail(
+            400, "Invalid sign-in response", f"The response carries no state. {_RESTART}", "missing_state"
+        )
+    flow = await bridge.store.take_login_flow(state, now)
+    if flow is None:
+        return await fail(
+            400, "Sign-in link expired",
+            f"This sign-in response is unknown, expired or was already used. {_RESTART}", "unknown_state",
+        )  # fmt: skip
+    if flow.provider_id != provider_id:
+        return await fail(
+            400, "Invalid sign-in response", f"The response came back from the wrong provider. {_RESTART}",
+            "provider_mismatch",
+        )  # fmt: skip
+    if not binding_matches(bridge, request, flow.browser_binding_hash):
+        return await fail(
+            400, "Invalid sign-in response",
+            f"This sign-in was started in another browser; it can only finish there. {_RESTART}",
+            "browser_binding_mismatch",
+        )  # fmt: skip
+    auth_request = await bridge.store.get_auth_request(flow.auth_request_id, now)
+    if auth_request is None:
+        return await fail(
+            400, "Sign-in expired", f"Signing in took too long. {_RESTART}", "auth_request_expired"
+        )
+    provider = bridge.providers.get(provider_id)
+    if provider is None:
+        return await fail(
+            404, "Unknown sign-in provider", "There is no such sign-in provider.", "unknown_provider"
+        )
+    try:
+        identity = await provider.finish_login(params, flow.flow_state, bridge.callback_url(provider_id))
+    except ProviderError as exc:
+        status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), 502)
+        return await fail(
+            status, "Sign-in failed", exc.message, exc.error_code, client_id=auth_request.client_id,
+        )  # fmt: skip
+
+    step = after_upstream(auth_request, identity, bridge.allow_list)
+    if isinstance(step, Refuse):
+        await bridge.auditor.record(
+            "login.denied", "denied", request=request, client_id=auth_request.client_id,
+            provider_id=provider_id, reason=step.page.audit_code, subject=identity.subject,
+        )  # fmt: skip
+        return error_page(step.page.status, step.page.title, step.page.message)
+
+    user = await bridge.store.upsert_user(
+        issuer=identity.issuer,
+        subject=identity.subject,
+        provider_id=provider_id,
+        email=identity.email,
+        name=identity.name,
+        now=now,
+    )
+    if user.disabled:
+        return await fail(
+            403, "Account disabled", "Your account is disabled. Contact your security team.", "user_disabled",
+            client_id=auth_request.client_id,
+        )  # fmt: skip
+    session, token = await start_session(bridge, request, user, identity, now)
+    await bridge.store.delete_auth_request(auth_request.id)
+    await bridge.auditor.record(
+        "login.success", "success", request=request, user_id=user.id, client_id=auth_request.client_id,
+        provider_id=provider_id, session_id=session.id, amr=list(session.amr), acr=session.acr,
+    )  # fmt: skip
+    response = await redirect_with_code(bridge, request, auth_request, session, now)
+    set_session_cookie(bridge, response, token)
+    return response

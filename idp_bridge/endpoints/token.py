@@ -1,0 +1,60 @@
+"""POST /token: a portal redeems its code for an id_token and access token (flow step 7)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from idp_bridge.bridge import Bridge
+from idp_bridge.oidc.errors import OAuthError
+from idp_bridge.oidc.token_exchange import ReplayedCode, TokenLifetimes, exchange_code
+from idp_bridge.pages import NO_STORE
+from idp_bridge.request_params import ParameterError, form_params
+
+
+def oauth_error_response(exc: OAuthError) -> JSONResponse:
+    return JSONResponse(
+        {"error": exc.error, "error_description": exc.description},
+        status_code=exc.status,
+        headers={**NO_STORE, **exc.headers},
+    )
+
+
+async def token(request: Request) -> Response:
+    bridge: Bridge = request.app.state.bridge
+    now = bridge.clock.now()
+    client_id: str | None = None
+    try:
+        try:
+            params = await form_params(request, bridge.max_param)
+        except ParameterError as exc:
+            raise OAuthError("invalid_request", exc.message, status=exc.status) from exc
+        portal = bridge.portals.authenticate(request.headers.get("authorization"), params)
+        client_id = portal.client_id
+        tokens = bridge.config.tokens
+        outcome = await exchange_code(
+            params,
+            portal,
+            store=bridge.store,
+            keys=bridge.keys,
+            issuer=bridge.issuer,
+            lifetimes=TokenLifetimes(tokens.id_token_lifetime_seconds, tokens.access_token_lifetime_seconds),
+            now=now,
+        )
+    except ReplayedCode as exc:
+        await bridge.auditor.record(
+            "token.code_replayed", "failure", request=request, client_id=client_id, user_id=exc.code.user_id,
+            session_id=exc.code.session_id, revoked_tokens=exc.revoked,
+        )  # fmt: skip
+        return oauth_error_response(exc)
+    except OAuthError as exc:
+        await bridge.auditor.record(
+            "token.rejected", "failure", request=request, client_id=client_id, reason=exc.error,
+            description=exc.description,
+        )  # fmt: skip
+        return oauth_error_response(exc)
+    await bridge.auditor.record(
+        "token.issued", "success", request=request, client_id=client_id, user_id=outcome.user.id,
+        session_id=outcome.code.session_id,
+    )  # fmt: skip
+    return JSONResponse(outcome.body, headers=NO_STORE)

@@ -1,0 +1,110 @@
+"""What happens next after each step of a login; endpoints parse input, ask here, then render or redirect.
+
+Every function returns a step (a frozen dataclass), never an HTTP response, so the whole login path can be
+read, and tested, in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from policies.allow_list import AllowListRules, decide_provider, providers_for_portal
+
+from idp_bridge.oidc.errors import PageError
+from idp_bridge.store.records import AuthRequest, Session
+from policies.decisions import Deny
+from providers.base import Identity
+
+
+@dataclass(frozen=True)
+class IssueCode:
+    """Single sign-on: the live session satisfies the request; send the portal a code."""
+
+    session: Session
+
+
+@dataclass(frozen=True)
+class ChooseProvider:
+    provider_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StartUpstream:
+    provider_id: str
+
+
+@dataclass(frozen=True)
+class ErrorToPortal:
+    error: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Refuse:
+    page: PageError
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The upstream identity is acceptable: create the user and session, then issue a code."""
+
+    identity: Identity
+
+
+def _refusal(denial: Deny) -> Refuse:
+    return Refuse(PageError(403, "Sign-in not allowed", denial.reason, denial.code))
+
+
+def session_satisfies(request: AuthRequest, session: Session, rules: AllowListRules, now: float) -> bool:
+    """Whether a live session may answer this request without a new upstream login."""
+    if request.prompt is not None and "login" in request.prompt.split(" "):
+        return False
+    if request.max_age is not None and now - session.auth_time > request.max_age:
+        return False
+    return not isinstance(decide_provider(rules, request.client_id, session.provider_id), Deny)
+
+
+def after_authorize(
+    request: AuthRequest, session: Session | None, rules: AllowListRules, now: float
+) -> IssueCode | ErrorToPortal | ChooseProvider | StartUpstream | Refuse:
+    if session is not None and session_satisfies(request, session, rules, now):
+        return IssueCode(session)
+    if request.prompt == "none":
+        return ErrorToPortal("login_required", "the user must sign in")
+    return choose_provider(request, rules)
+
+
+def choose_provider(request: AuthRequest, rules: AllowListRules) -> ChooseProvider | StartUpstream | Refuse:
+    allowed = providers_for_portal(rules, request.client_id)
+    if request.provider_hint is not None:
+        decision = decide_provider(rules, request.client_id, request.provider_hint)
+        if isinstance(decision, Deny):
+            return _refusal(decision)
+        return StartUpstream(request.provider_hint)
+    if not allowed:
+        return Refuse(
+            PageError(
+                403,
+                "Sign-in not available",
+                "No sign-in provider is allowed for this application. Ask your security team to allow one.",
+                "no_provider_allowed",
+            )
+        )
+    if len(allowed) == 1:
+        return StartUpstream(allowed[0])
+    return ChooseProvider(allowed)
+
+
+def before_upstream(request: AuthRequest, provider_id: str, rules: AllowListRules) -> StartUpstream | Refuse:
+    decision = decide_provider(rules, request.client_id, provider_id)
+    if isinstance(decision, Deny):
+        return _refusal(decision)
+    return StartUpstream(provider_id)
+
+
+def after_upstream(request: AuthRequest, identity: Identity, rules: AllowListRules) -> SignIn | Refuse:
+    # Checked again on return: the allow-list may have changed while the user was upstream.
+    decision = decide_provider(rules, request.client_id, identity.provider_id)
+    if isinstance(decision, Deny):
+        return _refusal(decision)
+    return SignIn(identity)

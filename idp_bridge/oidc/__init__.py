@@ -1,0 +1,1 @@
+"""The bridge's OpenID Provider side toward portals: requests, tokens, keys and metadata."""

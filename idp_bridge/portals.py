@@ -1,0 +1,102 @@
+"""Registered portals (the bridge's OIDC clients) and how a portal proves who it is at /token."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import unquote_plus
+
+from idp_bridge.config.model import Config
+from idp_bridge.oidc.errors import OAuthError
+
+
+@dataclass(frozen=True)
+class Portal:
+    client_id: str
+    display_name: str
+    client_secret: str | None
+    redirect_uris: tuple[str, ...]
+
+    @property
+    def is_public(self) -> bool:
+        return self.client_secret is None
+
+    def accepts_redirect_uri(self, uri: str) -> bool:
+        """Exact string match against the registered list (RFC 9700 §4.1.3): no wildcards, no normalising."""
+        return uri in self.redirect_uris
+
+
+class PortalRegistry:
+    def __init__(self, portals: Mapping[str, Portal]) -> None:
+        self._portals = dict(portals)
+
+    @classmethod
+    def from_config(cls, config: Config) -> PortalRegistry:
+        return cls(
+            {
+                client_id: Portal(
+                    client_id=client_id,
+                    display_name=p.display_name,
+                    client_secret=p.client_secret.get_secret_value() if p.client_secret else None,
+                    redirect_uris=p.redirect_uris,
+                )
+                for client_id, p in config.portals.items()
+            }
+        )
+
+    def get(self, client_id: str) -> Portal | None:
+        return self._portals.get(client_id)
+
+    def authenticate(self, authorization: str | None, form: Mapping[str, str]) -> Portal:
+        """The portal making a /token request, by client_secret_basic, client_secret_post or, for public
+        clients, none. Raises OAuthError(invalid_client) on any mismatch, with a 401 when Basic was tried."""
+        body_id = form.get("client_id")
+        body_secret = form.get("client_secret")
+        if authorization is not None and authorization[:6].lower() == "basic ":
+            if body_secret is not None:
+                raise OAuthError("invalid_request", "use only one client authentication method")
+            client_id, secret = _parse_basic(authorization[6:])
+            if body_id is not None and body_id != client_id:
+                raise OAuthError("invalid_request", "client_id in the body does not match the credentials")
+            return self._check_secret(client_id, secret, basic=True)
+        if authorization is not None:
+            raise OAuthError("invalid_client", "unsupported Authorization scheme", status=401)
+        if body_id is None:
+            raise OAuthError("invalid_client", "client authentication is required", status=401)
+        if body_secret is not None:
+            return self._check_secret(body_id, body_secret, basic=False)
+        portal = self._portals.get(body_id)
+        if portal is None:
+            raise OAuthError("invalid_client", "unknown client", status=401)
+        if not portal.is_public:
+            raise OAuthError("invalid_client", "this client must authenticate with its secret", status=401)
+        return portal
+
+    def _check_secret(self, client_id: str, secret: str, *, basic: bool) -> Portal:
+        portal = self._portals.get(client_id)
+        expected = portal.client_secret if portal else None
+        # Compare even for unknown clients so timing does not reveal which client ids exist.
+        ok = hmac.compare_digest(secret.encode(), (expected or "\x00" * 32).encode())
+        if portal is None or expected is None or not ok:
+            raise OAuthError(
+                "invalid_client",
+                "client authentication failed",
+                status=401,
+                headers={"WWW-Authenticate": 'Basic realm="idp-bridge"'} if basic else None,
+            )
+        return portal
+
+
+def _parse_basic(encoded: str) -> tuple[str, str]:
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise OAuthError("invalid_client", "malformed Basic credentials", status=401) from exc
+    client_id, sep, secret = decoded.partition(":")
+    if not sep:
+        raise OAuthError("invalid_client", "malformed Basic credentials", status=401)
+    # RFC 6749 §2.3.1: both parts are form-urlencoded before Base64.
+    return unquote_plus(client_id), unquote_plus(secret)

@@ -1,0 +1,38 @@
+"""Turning validated configuration into the running parts: providers and allow-list rules."""
+
+from __future__ import annotations
+
+import httpx2
+
+from idp_bridge.clock import Clock
+from idp_bridge.config.model import Config, OIDCProviderConfig
+from policies.allow_list import AllowListRules
+from providers.base import OIDCSettings, Provider
+from providers.oidc import OIDCProvider
+
+
+def oidc_settings(config: OIDCProviderConfig) -> OIDCSettings:
+    return OIDCSettings(
+        issuer=config.issuer,
+        client_id=config.client_id,
+        client_secret=config.client_secret.get_secret_value() if config.client_secret else None,
+        display_name=config.display_name,
+        scopes=config.scopes,
+        id_token_algorithms=config.id_token_algorithms,
+        clock_skew_seconds=config.clock_skew_seconds,
+        timeout_seconds=config.timeout_seconds,
+    )
+
+
+def build_providers(config: Config, http: httpx2.AsyncClient, clock: Clock) -> dict[str, Provider]:
+    return {pid: OIDCProvider(pid, oidc_settings(pc), http=http, clock=clock) for pid, pc in config.providers.items()}
+
+
+def allow_list_rules(config: Config) -> AllowListRules:
+    return AllowListRules(
+        allowed_providers=tuple(config.policy.allowed_providers),
+        portal_providers={
+            client_id: frozenset(p.allowed_providers) if p.allowed_providers is not None else None
+            for client_id, p in config.portals.items()
+        },
+    )
