@@ -1,0 +1,88 @@
+"""`idp-bridge demo` in a real browser: portal → choose provider → upstream sign-in → claims on the portal."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.integration.bridge_process import IDP_BRIDGE
+
+
+def _four_free_ports() -> int:
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base: int = probe.getsockname()[1]
+        if base > 65000:
+            continue
+        sockets = []
+        try:
+            for offset in range(4):
+                s = socket.socket()
+                sockets.append(s)
+                s.bind(("127.0.0.1", base + offset))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise RuntimeError("no four consecutive free ports")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    port = _four_free_ports()
+    data_dir: Path = tmp_path_factory.mktemp("demo")
+    process = subprocess.Popen(
+        [str(IDP_BRIDGE), "demo", "--port", str(port), "--data-dir", str(data_dir)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    portal = f"http://127.0.0.1:{port + 1}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"demo exited {process.returncode}: {process.stdout.read()[-2000:]}")  # type: ignore[union-attr]
+            with contextlib.suppress(httpx2.HTTPError):
+                if httpx2.get(portal + "/", timeout=1).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError("the demo portal did not come up")
+            time.sleep(0.2)
+        yield portal, f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def test_demo_login_in_a_real_browser(demo: tuple[str, str], page: Page) -> None:
+    portal, bridge_issuer = demo
+    page.goto(portal + "/")
+    expect(page.locator("h1")).to_have_text("Demo portal")
+    page.click("#sign-in")
+    # The bridge's provider choice page lists both demo upstreams.
+    expect(page.locator("h1")).to_contain_text("Sign in to Demo portal")
+    expect(page.locator(".providers a")).to_have_count(2)
+    page.click("text=Contoso SSO (demo)")
+    # The upstream provider's own sign-in page: a one-click button per demo user.
+    page.click("button[name=sub][value=alice]")
+    expect(page.locator("#who")).to_contain_text("Alice Technician")
+    expect(page.locator('tr[data-claim="email"] .claim-value')).to_have_text("alice@example.com")
+    expect(page.locator('tr[data-claim="acr"] .claim-value')).to_have_text("urn:idp-bridge:loa:1")
+    expect(page.locator('tr[data-claim="iss"] .claim-value')).to_have_text(bridge_issuer)
+    assert page.url.startswith(portal)
