@@ -1,7 +1,8 @@
 """Playwright fixtures driving Debian's system Chromium (never a downloaded browser).
 
 Import from a conftest: ``from tests.integration.browser import browser, page  # noqa: F401``.
-The sync API cannot run inside an event loop: use these fixtures from plain (non-async) tests.
+The sync API cannot run inside an event loop, and while it runs it leaves one running in the main thread; the
+``browser`` fixture is therefore module-scoped, so Playwright stops before async tests in other modules run.
 ``make browser`` installs ``/usr/bin/chromium`` (apt) when it is missing.
 """
 
@@ -25,7 +26,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run 'make browser' (apt-get install chromium)")
