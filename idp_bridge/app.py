@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
@@ -30,6 +31,19 @@ from idp_bridge.wiring import allow_list_rules, build_providers
 from providers.base import Provider
 
 _log = logging.getLogger("idp_bridge")
+
+PURGE_INTERVAL_SECONDS = 300.0
+
+
+async def _purge_periodically(store: Store, clock: Clock) -> None:
+    """Expired auth requests, flows, codes, tokens and sessions are deleted in the background; audit never."""
+    while True:
+        await asyncio.sleep(PURGE_INTERVAL_SECONDS)
+        try:
+            removed = await store.purge_expired(clock.now())
+            _log.info("purged %d expired records", removed)
+        except Exception:
+            _log.exception("purging expired records failed; will retry")
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -76,9 +90,13 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await store.open()
+        purge = asyncio.create_task(_purge_periodically(store, clock))
         try:
             yield
         finally:
+            purge.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purge
             await store.close()
             if http is None:
                 await http_client.aclose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -30,6 +31,16 @@ def _serve(args: argparse.Namespace) -> int:
     host = args.host or config.server.host
     port = args.port or config.server.port
     # uvicorn's access log halves throughput; the bridge logs what matters through its audit trail.
+    if args.workers > 1:
+        from idp_bridge.asgi import CONFIG_ENV
+
+        # Each worker builds its own app from the same file; the SQLite store (WAL) is safe across processes.
+        os.environ[CONFIG_ENV] = os.path.abspath(args.config)
+        uvicorn.run(
+            "idp_bridge.asgi:app_from_environment", factory=True, workers=args.workers, host=host, port=port,
+            access_log=False, log_level="info", proxy_headers=False,
+        )  # fmt: skip
+        return 0
     uvicorn.run(app, host=host, port=port, access_log=False, log_level="info", proxy_headers=False)
     return 0
 
@@ -62,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", required=True, help="TOML configuration file")
     serve.add_argument("--host", default=None, help="override server.host")
     serve.add_argument("--port", type=int, default=None, help="override server.port")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     serve.set_defaults(func=_serve)
     demo = sub.add_parser("demo", help="run the bridge with a demo upstream provider and a demo portal")
     demo.add_argument("--host", default="127.0.0.1")

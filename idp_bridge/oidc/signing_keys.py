@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from joserfc import jwt
+from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeyParameters, KeySet, RSAKey
 
 
@@ -45,16 +46,25 @@ class SigningKeys:
         if not file.exists():
             key_set = KeySet([generate_key(algorithm)])
             file.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            # Written to a private temp file, then linked into place: with several workers starting at once,
+            # exactly one key set wins and nobody ever reads a half-written file.
+            temp = file.with_name(f".{file.name}.{secrets.token_hex(8)}")
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as out:
                 json.dump(key_set.as_dict(private=True), out)
-            return cls(key_set, algorithm)
+            try:
+                os.link(temp, file)
+                return cls(key_set, algorithm)
+            except FileExistsError:
+                pass  # another worker created it first: use theirs
+            finally:
+                temp.unlink()
         try:
             data = json.loads(file.read_text())
             key_set = KeySet.import_key_set(data)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            return cls(key_set, algorithm)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, JoseError) as exc:
             raise SigningKeyError(f"cannot read signing keys from {file}: {exc}") from exc
-        return cls(key_set, algorithm)
 
     def sign(self, claims: dict[str, Any], typ: str = "JWT") -> str:
         header = {"alg": self._algorithm, "kid": self.key_id, "typ": typ}

@@ -56,10 +56,12 @@ def write_config(directory: Path, issuer: str, port: int, upstreams: Mapping[str
 
 
 @contextlib.contextmanager
-def run_bridge(config_path: Path, issuer: str, timeout: float = 20.0) -> Iterator[subprocess.Popen[str]]:
+def run_bridge(
+    config_path: Path, issuer: str, timeout: float = 20.0, workers: int = 1
+) -> Iterator[subprocess.Popen[str]]:
     env = {"IDP_BRIDGE_TEST_SECRET_KEY": "k" * 40, "PATH": "/usr/bin:/bin"}
     process = subprocess.Popen(
-        [str(IDP_BRIDGE), "serve", "--config", str(config_path)],
+        [str(IDP_BRIDGE), "serve", "--config", str(config_path), "--workers", str(workers)],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
