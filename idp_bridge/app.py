@@ -49,10 +49,14 @@ async def _purge_periodically(store: Store, clock: Clock) -> None:
 async def _http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     if status == 404:
-        return error_page(404, "Page not found", "There is nothing at this address.")
-    if status == 405:
-        return error_page(405, "Method not allowed", f"{request.method} is not supported here.")
-    return error_page(status, "Request failed", "The request could not be handled.")
+        page = error_page(404, "Page not found", "There is nothing at this address.")
+    elif status == 405:
+        page = error_page(405, "Method not allowed", f"{request.method} is not supported here.")
+    else:
+        page = error_page(status, "Request failed", "The request could not be handled.")
+    if isinstance(exc, HTTPException) and exc.headers:
+        page.headers.update(exc.headers)  # e.g. Allow on a 405 (RFC 9110 §15.5.6)
+    return page
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:

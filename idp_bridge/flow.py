@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from policies.allow_list import AllowListRules, decide_provider, providers_for_portal
-
 from idp_bridge.oidc.errors import PageError
 from idp_bridge.store.records import AuthRequest, Session
+from policies.allow_list import AllowListRules, decide_provider, providers_for_portal
 from policies.decisions import Deny
 from providers.base import Identity
 
@@ -59,7 +58,8 @@ def session_satisfies(request: AuthRequest, session: Session, rules: AllowListRu
     """Whether a live session may answer this request without a new upstream login."""
     if request.prompt is not None and "login" in request.prompt.split(" "):
         return False
-    if request.max_age is not None and now - session.auth_time > request.max_age:
+    # OIDC Core §3.1.2.1: max_age=0 is equivalent to prompt=login (even when auth_time is this very second).
+    if request.max_age is not None and (request.max_age == 0 or now - session.auth_time > request.max_age):
         return False
     return not isinstance(decide_provider(rules, request.client_id, session.provider_id), Deny)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -11,6 +10,9 @@ from urllib.parse import unquote_plus
 
 from idp_bridge.config.model import Config
 from idp_bridge.oidc.errors import OAuthError
+
+# RFC 6749 §5.2: a client that tried the Authorization header gets a 401 with a challenge for its scheme.
+_BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="idp-bridge"'}
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ class PortalRegistry:
                 raise OAuthError("invalid_request", "client_id in the body does not match the credentials")
             return self._check_secret(client_id, secret, basic=True)
         if authorization is not None:
-            raise OAuthError("invalid_client", "unsupported Authorization scheme", status=401)
+            raise OAuthError("invalid_client", "unsupported Authorization scheme", status=401, headers=_BASIC_CHALLENGE)
         if body_id is None:
             raise OAuthError("invalid_client", "client authentication is required", status=401)
         if body_secret is not None:
@@ -85,7 +87,7 @@ class PortalRegistry:
                 "invalid_client",
                 "client authentication failed",
                 status=401,
-                headers={"WWW-Authenticate": 'Basic realm="idp-bridge"'} if basic else None,
+                headers=_BASIC_CHALLENGE if basic else None,
             )
         return portal
 
@@ -93,10 +95,10 @@ class PortalRegistry:
 def _parse_basic(encoded: str) -> tuple[str, str]:
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError) as exc:
-        raise OAuthError("invalid_client", "malformed Basic credentials", status=401) from exc
+    except ValueError as exc:  # binascii.Error, UnicodeDecodeError, and non-ASCII text (which b64decode refuses)
+        raise OAuthError("invalid_client", "malformed Basic credentials", status=401, headers=_BASIC_CHALLENGE) from exc
     client_id, sep, secret = decoded.partition(":")
     if not sep:
-        raise OAuthError("invalid_client", "malformed Basic credentials", status=401)
+        raise OAuthError("invalid_client", "malformed Basic credentials", status=401, headers=_BASIC_CHALLENGE)
     # RFC 6749 §2.3.1: both parts are form-urlencoded before Base64.
     return unquote_plus(client_id), unquote_plus(secret)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 
 MAX_PARAMETERS = 40
@@ -54,7 +56,7 @@ async def form_params(request: Request, max_length: int) -> dict[str, str]:
     if content_type not in _FORM_TYPES:
         raise ParameterError("the request body must be application/x-www-form-urlencoded", status=415)
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+    if declared is not None and (not declared.isascii() or not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
         raise ParameterError(f"the request body is too large (more than {MAX_BODY_BYTES} bytes)", status=413)
     body = b""
     async for chunk in request.stream():
@@ -65,8 +67,14 @@ async def form_params(request: Request, max_length: int) -> dict[str, str]:
             )
     # Re-expose the bytes we already consumed so Starlette's form parser can read them.
     request._body = body
-    async with request.form(max_files=0, max_fields=MAX_PARAMETERS + 1) as form:
-        return _collect(form.multi_items(), max_length)
+    try:
+        async with request.form(max_files=0, max_fields=MAX_PARAMETERS) as form:
+            return _collect(form.multi_items(), max_length)
+    except (HTTPException, MultiPartException) as exc:
+        # Starlette's parser refusing the body (too many fields, a file, no multipart boundary): in an app it
+        # raises HTTPException, which would bypass the endpoint's own error answer and its audit event.
+        detail = exc.detail if isinstance(exc, HTTPException) else exc.message
+        raise ParameterError(f"the request body is not an acceptable form: {detail}") from exc
 
 
 async def all_params(request: Request, max_length: int) -> dict[str, str]:

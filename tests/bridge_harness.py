@@ -3,18 +3,22 @@ through the bridge and a REAL upstream OIDC provider process (oidc-provider-mock
 
 from __future__ import annotations
 
+import html
 import re
 import socket
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import httpx2
 from pydantic import SecretStr
 from starlette.testclient import TestClient
 
+from idp_bridge.app import create_app
+from idp_bridge.clock import Clock
 from idp_bridge.config.model import (
     Config,
     OIDCProviderConfig,
@@ -130,7 +134,10 @@ class LoginDriver:
         provider: str | None = None,
         stop_prefix: tuple[str, ...] = ("http://127.0.0.1:7001", "http://127.0.0.1:7002"),
         max_steps: int = 12,
+        upstream_form: Mapping[str, str] | None = None,
     ) -> LoginResult:
+        """`upstream_form` is what is posted to the upstream's sign-in form (default: sign in as `user`;
+        `{"action": "deny"}` presses its Deny button)."""
         url = authorize_url if "://" in authorize_url else self.issuer + authorize_url
         steps: list[str] = []
         method, data = "GET", None
@@ -144,7 +151,7 @@ class LoginDriver:
                 url = urljoin(url, response.headers["location"])
                 continue
             if response.status_code == 200 and "/oauth2/authorize" in url:
-                method, data = "POST", {"sub": user}  # the upstream's sign-in form
+                method, data = "POST", dict(upstream_form or {"sub": user})  # the upstream's sign-in form
                 continue
             links = dict((pid, href) for href, pid in _PROVIDER_LINK.findall(response.text))
             if response.status_code == 200 and links:
@@ -181,6 +188,38 @@ def authorize_query(
     }
     params.update({k: str(v) for k, v in extra.items()})
     return {k: v for k, v in params.items() if v != "__omit__"}
+
+
+def authorize_url(**query: Any) -> str:
+    return "/authorize?" + urlencode(authorize_query(**query))
+
+
+@contextmanager
+def running_bridge(config: Config, clock: Clock | None = None) -> Iterator[TestClient]:
+    """An in-process bridge on `config` (optionally on an injected clock), like the `bridge_client` fixture."""
+    with TestClient(create_app(config, clock=clock), base_url=BRIDGE_ISSUER) as client:
+        yield client
+
+
+def other_browser(client: TestClient) -> TestClient:
+    """A second browser (its own, empty cookie jar) on the same running bridge: it shares the app's event
+    loop thread, which the SQLite connection is bound to."""
+    other = TestClient(client.app, base_url=BRIDGE_ISSUER)
+    other.portal = client.portal
+    return other
+
+
+_ERROR_MESSAGE = re.compile(r'<p id="error-message">(.*?)</p>', re.S)
+_ERROR_TITLE = re.compile(r'<h1 id="error-title">(.*?)</h1>', re.S)
+
+
+def error_page_text(response: httpx2.Response) -> tuple[str, str]:
+    """(title, message) of a bridge error page; fails when the response is not one (e.g. a stack trace)."""
+    assert response.headers["content-type"].startswith("text/html"), response.text[:300]
+    title, message = _ERROR_TITLE.search(response.text), _ERROR_MESSAGE.search(response.text)
+    assert title and message, response.text[:300]
+    assert "Traceback" not in response.text
+    return html.unescape(title.group(1)), html.unescape(message.group(1))
 
 
 def iter_upstreams(count: int) -> Iterator[int]:

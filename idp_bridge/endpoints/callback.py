@@ -12,6 +12,7 @@ from idp_bridge.flow import Refuse, after_upstream
 from idp_bridge.pages import error_page
 from idp_bridge.request_params import ParameterError, all_params
 from providers.base import CallbackInvalid, ProviderError, TokenRejected, UpstreamDenied
+from providers.upstream_http import sanitize
 
 _RESTART = "Go back to the application and start signing in again."
 _STATUS = {UpstreamDenied: 403, CallbackInvalid: 400, TokenRejected: 400}
@@ -33,6 +34,13 @@ async def callback(request: Request) -> Response:
     except ParameterError as exc:
         return await fail(exc.status, "Invalid sign-in response", exc.message, "bad_parameters")
     state = params.get("state")
+    if not state and params.get("error"):
+        # Some upstreams drop `state` from error responses (the user pressed "Deny"): say what happened.
+        error = sanitize(params["error"], 64)
+        return await fail(
+            403, "Sign-in failed", f"The sign-in provider did not complete the login: {error}. {_RESTART}",
+            "upstream_error_without_state", upstream_error=error,
+        )  # fmt: skip
     if not state:
         return await fail(
             400, "Invalid sign-in response", f"The response carries no state. {_RESTART}", "missing_state"

@@ -84,5 +84,9 @@ async def start(request: Request) -> Response:
     if isinstance(step, Refuse):
         return await _refuse(bridge, request, found, step, provider_id[:64])
     if provider_id not in bridge.providers:
+        await bridge.auditor.record(
+            "login.rejected", "failure", request=request, client_id=found.client_id, provider_id=provider_id[:64],
+            reason="unknown_provider",
+        )  # fmt: skip
         return error_page(404, "Unknown sign-in provider", "There is no such sign-in provider.")
     return await start_upstream(bridge, request, found, provider_id, now)

@@ -11,7 +11,10 @@ from idp_bridge.pages import NO_STORE
 from idp_bridge.store.records import secret_hash
 
 
-def _unauthorized(error: str | None, description: str) -> JSONResponse:
+async def _unauthorized(
+    bridge: Bridge, request: Request, error: str | None, description: str, reason: str
+) -> JSONResponse:
+    await bridge.auditor.record("userinfo.rejected", "failure", request=request, reason=reason)
     challenge = 'Bearer realm="idp-bridge"'
     if error:
         challenge += f', error="{error}", error_description="{description}"'
@@ -25,15 +28,17 @@ async def userinfo(request: Request) -> Response:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        return _unauthorized(None, "a Bearer access token is required")
+        return await _unauthorized(bridge, request, None, "a Bearer access token is required", "missing_token")
     token = token.strip()
     if len(token) > 512:
-        return _unauthorized("invalid_token", "the access token is malformed")
+        return await _unauthorized(bridge, request, "invalid_token", "the access token is malformed", "malformed_token")
     record = await bridge.store.get_access_token(secret_hash(token), now)
     session = await bridge.store.get_session(record.session_id, now) if record else None
     user = await bridge.store.get_user(record.user_id) if record else None
     if record is None or session is None or user is None or user.disabled:
-        await bridge.auditor.record("userinfo.rejected", "failure", request=request, reason="invalid_token")
-        return _unauthorized("invalid_token", "the access token is invalid, expired or its session has ended")
+        return await _unauthorized(
+            bridge, request, "invalid_token", "the access token is invalid, expired or its session has ended",
+            "invalid_token",
+        )  # fmt: skip
     await bridge.store.touch_session(session.id, now)
     return JSONResponse({"sub": user.id, **profile_claims(user, record.scope)}, headers=NO_STORE)

@@ -15,6 +15,7 @@ from idp_bridge.portals import PortalRegistry
 from idp_bridge.store.records import AuthRequest
 
 _PKCE_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # base64url(SHA-256) without padding
+_MAX_AGE = re.compile(r"[0-9]{1,9}")  # ASCII digits only: str.isdigit() also accepts '¹', which int() refuses
 _PROMPTS = frozenset({"none", "login", "consent", "select_account"})
 _SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")  # RFC 6749 §3.3 scope-token
 
@@ -94,7 +95,7 @@ def validate_authorize(
     max_age: int | None = None
     if "max_age" in params:
         raw = params["max_age"]
-        if not raw.isdigit() or len(raw) > 9:
+        if not _MAX_AGE.fullmatch(raw):
             raise fail("invalid_request", "max_age must be a non-negative integer number of seconds")
         max_age = int(raw)
     return AuthRequest(
