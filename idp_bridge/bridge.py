@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from policies.allow_list import AllowListRules
-
 from idp_bridge.audit import Auditor
 from idp_bridge.clock import Clock
 from idp_bridge.config.model import Config
@@ -14,6 +12,7 @@ from idp_bridge.oidc.signing_keys import SigningKeys
 from idp_bridge.portals import PortalRegistry
 from idp_bridge.session_cookie import SessionCookie
 from idp_bridge.store.base import Store
+from policies.allow_list import AllowListRules
 from providers.base import Provider
 
 
