@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
+import signal
 from pathlib import Path
 
 import uvicorn
@@ -70,7 +71,14 @@ async def _serve(servers: list[uvicorn.Server]) -> None:
     await asyncio.gather(*(server.serve() for server in servers))
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def run_demo(*, host: str, port: int, data_dir: str) -> None:
+    # uvicorn re-raises SIGTERM after its own shutdown; turned into SystemExit, it unwinds the ExitStack below
+    # so the upstream processes are stopped too instead of being orphaned.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     data = Path(data_dir)
     data.mkdir(parents=True, exist_ok=True)
     public_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - mapping, not binding
@@ -105,12 +113,8 @@ def run_demo(*, host: str, port: int, data_dir: str) -> None:
             flush=True,
         )
         servers = [
-            uvicorn.Server(
-                uvicorn.Config(bridge, host=host, port=port, access_log=False, log_level="warning")
-            ),
-            uvicorn.Server(
-                uvicorn.Config(portal, host=host, port=port + 1, access_log=False, log_level="warning")
-            ),
+            uvicorn.Server(uvicorn.Config(bridge, host=host, port=port, access_log=False, log_level="warning")),
+            uvicorn.Server(uvicorn.Config(portal, host=host, port=port + 1, access_log=False, log_level="warning")),
         ]
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_serve(servers))

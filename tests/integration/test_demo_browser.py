@@ -68,6 +68,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+    # Stopping the demo stops its upstream provider processes too (none left orphaned).
+    for upstream_port in (port + 2, port + 3):
+        with pytest.raises(httpx2.HTTPError):
+            httpx2.get(f"http://127.0.0.1:{upstream_port}/.well-known/openid-configuration", timeout=1)
 
 
 def test_demo_login_in_a_real_browser(demo: tuple[str, str], page: Page) -> None:
