@@ -64,9 +64,10 @@ def _run(command: str, args: list[str]) -> dict[str, Any]:
 
 
 def _client_args(issuer: str, client_id: str, redirect_uri: str, client_secret: str | None) -> list[str]:
-    args = ["--issuer", issuer, "--client-id", client_id, "--redirect-uri", redirect_uri]
+    # Always --name=value: random values may start with '-', which a separate argument would make an option.
+    args = [f"--issuer={issuer}", f"--client-id={client_id}", f"--redirect-uri={redirect_uri}"]
     if client_secret is not None:
-        args += ["--client-secret", client_secret]
+        args.append(f"--client-secret={client_secret}")
     return args
 
 
@@ -79,9 +80,9 @@ def rp_start(
     scope: str = "openid email profile",
 ) -> dict[str, Any]:
     """Return ``{"url", "state", "nonce", "code_verifier"}``; ``extra`` adds or overrides query parameters."""
-    args = [*_client_args(issuer, client_id, redirect_uri, client_secret), "--scope", scope]
+    args = [*_client_args(issuer, client_id, redirect_uri, client_secret), f"--scope={scope}"]
     for key, value in (extra or {}).items():
-        args += ["--extra", f"{key}={value}"]
+        args.append(f"--extra={key}={value}")
     return _run("start", args)
 
 
@@ -99,11 +100,11 @@ def rp_finish(
     """Return ``{"claims", "userinfo", "token_type", "scope"}`` for the redirect that ended the login."""
     args = [
         *_client_args(issuer, client_id, redirect_uri, client_secret),
-        "--callback-url", callback_url,
-        "--state", state,
-        "--nonce", nonce,
-        "--code-verifier", code_verifier,
-    ]  # fmt: skip
+        f"--callback-url={callback_url}",
+        f"--state={state}",
+        f"--nonce={nonce}",
+        f"--code-verifier={code_verifier}",
+    ]
     if max_age is not None:
-        args += ["--max-age", str(max_age)]
+        args.append(f"--max-age={max_age}")
     return _run("finish", args)
