@@ -21,6 +21,8 @@ def oidc_settings(config: OIDCProviderConfig) -> OIDCSettings:
         id_token_algorithms=config.id_token_algorithms,
         clock_skew_seconds=config.clock_skew_seconds,
         timeout_seconds=config.timeout_seconds,
+        request_acr_values=config.mfa.request_acr_values,
+        request_acrs=config.mfa.request_acrs,
     )
 
 

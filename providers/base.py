@@ -34,6 +34,9 @@ class OIDCSettings:
     client_secret: str | None
     display_name: str
     scopes: tuple[str, ...] = ("openid", "email", "profile")
+    # What to ask the upstream for by way of MFA (Okta: acr_values; Entra: the `acrs` auth contexts via `claims`).
+    request_acr_values: tuple[str, ...] = ()
+    request_acrs: tuple[str, ...] = ()
     id_token_algorithms: tuple[str, ...] = ("RS256", "ES256")
     clock_skew_seconds: int = 60
     timeout_seconds: float = 10.0
@@ -94,7 +97,8 @@ class Identity:
     `issuer` + `subject` is the immutable user key (for Entra, `issuer` is per tenant and `subject` the `oid`);
     `email` is informational only and never used to find a user.
     `amr` is normalised to RFC 8176 values where a provider's value means the same thing; `raw_claims` keeps
-    the validated id_token claims as received.
+    the validated id_token claims as received. Only claims of the signed id_token are used: evidence that appears
+    only in userinfo never counts.
     """
 
     provider_id: str
@@ -109,6 +113,12 @@ class Identity:
     auth_time: int | None = None
     tenant: str | None = None
     raw_claims: Mapping[str, Any] = field(default_factory=dict)
+    # MFA evidence context: what the bridge asked this upstream for on this login, and the Entra auth contexts
+    # (`acrs`) its signed id_token says were satisfied. The trust decision is policies.mfa_trust's, not the provider's.
+    kind: str = "oidc"
+    requested_acr_values: tuple[str, ...] = ()
+    requested_acrs: tuple[str, ...] = ()
+    acrs: tuple[str, ...] = ()
 
 
 class Provider(Protocol):

@@ -67,6 +67,8 @@ class OIDCProvider:
             params["prompt"] = options.prompt
         if options.max_age is not None:
             params["max_age"] = str(options.max_age)
+        if self._config.request_acr_values:
+            params["acr_values"] = " ".join(self._config.request_acr_values)
         flow_state = {
             "code_verifier": verifier,
             "nonce": nonce,
@@ -174,6 +176,7 @@ class OIDCProvider:
             acr=acr if isinstance(acr, str) else None,
             auth_time=None if auth_time is None else int(auth_time),
             raw_claims=claims,
+            requested_acr_values=self._config.request_acr_values,
         )
 
 

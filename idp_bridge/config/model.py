@@ -90,6 +90,29 @@ class TokenConfig(_Section):
     access_token_lifetime_seconds: Annotated[int, Field(ge=60, le=86400)] = 600
 
 
+class MFATrustConfig(_Section):
+    """When an upstream login counts as multi-factor (read by policies.mfa_trust). Unset lists take the defaults
+    for the provider's kind (generic OIDC: `amr` containing "mfa"; never an `acr` that was not requested)."""
+
+    trusted_amr: tuple[str, ...] | None = Field(
+        default=None, description="amr values proving MFA; default for kind 'oidc': ['mfa']."
+    )
+    trusted_acr: tuple[str, ...] | None = Field(
+        default=None, description="acr values proving MFA, trusted only when the bridge requested them."
+    )
+    trusted_acrs: tuple[str, ...] = Field(
+        default=(), description="Entra auth-context ids (c1..c99) bound to an MFA Conditional Access policy."
+    )
+    request_acr_values: tuple[str, ...] = Field(default=(), description="acr_values sent upstream on every login.")
+    request_acrs: tuple[str, ...] = Field(default=(), description="Entra auth contexts requested (claims=acrs).")
+    max_auth_age_seconds: Annotated[int, Field(ge=0, le=86400)] = Field(
+        default=3600, description="Upstream auth_time must be at most this old for its MFA to count."
+    )
+    accept_missing_auth_time: bool = Field(
+        default=False, description="Count MFA evidence from a token without auth_time as fresh."
+    )
+
+
 class OIDCProviderConfig(_Section):
     """A generic upstream OpenID Connect provider."""
 
@@ -102,6 +125,7 @@ class OIDCProviderConfig(_Section):
     id_token_algorithms: tuple[Literal["RS256", "ES256", "PS256", "EdDSA"], ...] = ("RS256", "ES256")
     clock_skew_seconds: Annotated[int, Field(ge=0, le=300)] = 60
     timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 10.0
+    mfa: MFATrustConfig = MFATrustConfig()
 
     @field_validator("issuer")
     @classmethod
