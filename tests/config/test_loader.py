@@ -599,16 +599,19 @@ def example_fields(model: type[BaseModel], data: Mapping[str, Any], prefix: str)
                     yield "!missing", f"{path}.* ({value_model.__name__})", field
                 # Entries of one kind may show different options (a client secret in one, a certificate in
                 # another, when only one is allowed): an option is missing if no entry of the kind shows it.
-                missing_in: dict[str, int] = {}
+                missing_in: dict[str, set[str]] = {}
                 for key, entry in entries.items():
+                    missing_in[key] = set()
                     for table, option, info in example_fields(value_model, entry, f"{path}.{key}"):
                         if table == "!missing":
-                            relative = option.removeprefix(f"{path}.{key}.")
-                            missing_in[relative] = missing_in.get(relative, 0) + 1
+                            missing_in[key].add(option.removeprefix(f"{path}.{key}."))
                         else:
                             yield table, option, info
-                for relative, count in missing_in.items():
-                    if count == len(entries):
+                for relative in sorted(set().union(*missing_in.values())):
+                    # missing from an entry if it, or the table holding it, is missing there
+                    if all(
+                        any(relative == m or relative.startswith(m + ".") for m in ms) for ms in missing_in.values()
+                    ):
                         yield "!missing", f"{path}.*.{relative} ({value_model.__name__})", field
         else:
             yield prefix, name, field
