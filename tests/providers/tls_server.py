@@ -63,7 +63,7 @@ def serve_tls(app: ASGIApp, cert: Path, key: Path) -> Iterator[str]:
         log_level="warning",
         access_log=False,
         lifespan="off",
-        timeout_graceful_shutdown=1,
+        timeout_graceful_shutdown=0.2,  # idle keep-alive connections of msal's session
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
