@@ -64,10 +64,14 @@ async def callback(request: Request) -> Response:
         )  # fmt: skip
     auth_request = await bridge.store.get_auth_request(flow.auth_request_id, now)
     if auth_request is None:
-        return await fail(400, "Sign-in expired", f"Signing in took too long. {_RESTART}", "auth_request_expired")
+        return await fail(
+            400, "Sign-in expired", f"Signing in took too long. {_RESTART}", "auth_request_expired"
+        )
     provider = bridge.providers.get(provider_id)
     if provider is None:
-        return await fail(404, "Unknown sign-in provider", "There is no such sign-in provider.", "unknown_provider")
+        return await fail(
+            404, "Unknown sign-in provider", "There is no such sign-in provider.", "unknown_provider"
+        )
     try:
         identity = await provider.finish_login(params, flow.flow_state, bridge.callback_url(provider_id))
     except ProviderError as exc:
