@@ -6,9 +6,10 @@ import httpx2
 
 from idp_bridge.clock import Clock
 from idp_bridge.config.model import Config, OIDCProviderConfig
+from idp_bridge.provider_factory import build_provider, identity_rule
 from policies.allow_list import AllowListRules
+from policies.identity_allow_list import IdentityRules
 from providers.base import OIDCSettings, Provider
-from providers.oidc import OIDCProvider
 
 
 def oidc_settings(config: OIDCProviderConfig) -> OIDCSettings:
@@ -27,7 +28,7 @@ def oidc_settings(config: OIDCProviderConfig) -> OIDCSettings:
 
 
 def build_providers(config: Config, http: httpx2.AsyncClient, clock: Clock) -> dict[str, Provider]:
-    return {pid: OIDCProvider(pid, oidc_settings(pc), http=http, clock=clock) for pid, pc in config.providers.items()}
+    return {pid: build_provider(pid, pc, http, clock) for pid, pc in config.providers.items()}
 
 
 def allow_list_rules(config: Config) -> AllowListRules:
@@ -37,4 +38,12 @@ def allow_list_rules(config: Config) -> AllowListRules:
             client_id: frozenset(p.allowed_providers) if p.allowed_providers is not None else None
             for client_id, p in config.portals.items()
         },
+        identity=IdentityRules(
+            by_provider={pid: identity_rule(rule) for pid, rule in config.policy.identity_rules.items()},
+            by_portal={
+                (client_id, pid): identity_rule(rule)
+                for client_id, portal in config.portals.items()
+                for pid, rule in portal.identity_rules.items()
+            },
+        ),
     )
