@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate a configuration file offline")
     check.add_argument("config")
     check.set_defaults(func=_check_config)
+    from idp_bridge.mfa_cli import add_mfa_commands
+
+    add_mfa_commands(sub)
     return parser
 
 

@@ -44,10 +44,11 @@ async def enrollment_page(
 
 
 def codes_page(
-    codes: list[str] | tuple[str, ...], user: User, mfa: MFAServices, action: str | None, csrf: str
+    codes: list[str] | tuple[str, ...], user: User, mfa: MFAServices, action: str | None, csrf: str,
+    after: str | None = None,
 ) -> Response:
     download = recovery_codes.as_text(list(codes), user.email or user.id, mfa.config.issuer_label)
-    return render("mfa_codes.html", codes=codes, download=download, action=action, csrf=csrf)
+    return render("mfa_codes.html", codes=codes, download=download, action=action, csrf=csrf, after=after)
 
 
 async def render_stage(
@@ -76,6 +77,8 @@ async def render_stage(
     if method in ("email", "sms"):
         challenge = await bridge.store.get_otp_challenge(pending.challenge_id) if pending.challenge_id else None
         deliveries = await bridge.store.list_otp_deliveries(user.id, limit=1) if challenge else []
+        if deliveries and deliveries[0].outcome == "failed" and error is None:
+            error = "The code could not be sent. Request a new code, or contact your security team."
         return render(
             "mfa_otp.html", status=status, csrf=pending.csrf_token, error=error, notice=notice, time_hint=False,
             channel_name=CHANNEL_NAMES[method], destination=deliveries[0].destination if deliveries else None,
