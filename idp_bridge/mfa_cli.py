@@ -20,18 +20,20 @@ def add_mfa_commands(sub: Any) -> None:
     mfa = sub.add_parser("mfa", help="admin: technicians' roles and MFA settings")
     mfa.add_argument("--config", required=True, help="TOML configuration file")
     actions = mfa.add_subparsers(dest="action", required=True)
-    show = actions.add_parser("show", help="a technician's role and MFA state")
-    role = actions.add_parser("set-role", help="set a technician's role")
-    role.add_argument("role", choices=ROLES)
-    enforce = actions.add_parser("enforce", help="require MFA for a technician (they cannot turn it off)")
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = actions.add_parser(name, help=help)
+        parser.add_argument("user", help="user id or email")
+        return parser
+
+    command("show", "a technician's role and MFA state")
+    command("set-role", "set a technician's role").add_argument("role", choices=ROLES)
+    enforce = command("enforce", "require MFA for a technician (they cannot turn it off)")
     enforce.add_argument("--off", action="store_true", help="lift the enforcement")
-    method = actions.add_parser("set-method", help="set a technician's method (and where codes go)")
+    method = command("set-method", "set a technician's method (and where codes go)")
     method.add_argument("method", choices=("totp", "email", "sms"))
     method.add_argument("--phone", help="mobile number for SMS codes, e.g. +15550100")
     method.add_argument("--email", help="address for email codes (default: the upstream's email)")
-    reset = actions.add_parser("reset", help="lost device: the technician enrolls again at next sign-in")
-    for parser in (show, role, enforce, method, reset):
-        parser.add_argument("user", help="user id or email")
+    command("reset", "lost device: the technician enrolls again at next sign-in")
     deliveries = actions.add_parser("deliveries", help="the email/SMS delivery log (never the codes)")
     deliveries.add_argument("user", nargs="?", help="user id or email")
     mfa.set_defaults(func=_run)

@@ -184,8 +184,14 @@ async def send_otp(
 async def check_otp(
     mfa: MFAServices, store: Store, user_id: str, channel: str, challenge_id: str | None, code: str, now: float
 ) -> Check:
-    if challenge_id is None:
+    challenge = await store.get_otp_challenge(challenge_id) if challenge_id else None
+    # A code that is spent or out of date needs no throttle: the answer is "request a new one" either way.
+    if challenge is None or challenge_id is None or now >= challenge.expires_at:
         return Check(Verdict.EXPIRED)
+    if challenge.used_at is not None:
+        return Check(Verdict.REPLAYED)
+    if challenge.attempts >= mfa.config.otp_max_attempts:
+        return Check(Verdict.EXHAUSTED)
     gate = await _gate(mfa, store, user_id, channel, now)
     if gate is not None:
         return gate

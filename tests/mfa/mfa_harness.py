@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import time
@@ -49,6 +50,22 @@ class Bridge:
         """Continue a login from a redirect (e.g. after the second factor) to the portal."""
         assert response.status_code == 303, response.text[:500]
         return self.driver.login(response.headers["location"])
+
+    @property
+    def store(self) -> Any:
+        return self.client.app.state.bridge.store  # type: ignore[attr-defined]
+
+    def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run a store coroutine on the bridge's own loop (the SQLite connection lives there)."""
+        portal = self.client.portal
+        assert portal is not None
+        return portal.call(functools.partial(fn, *args, **kwargs))
+
+    def user_id(self, sub: str) -> str:
+        """The bridge's id of the upstream user `sub` (the mock's arbitrary users have email == sub)."""
+        found = self.call(self.store.find_users, sub) or self.call(self.store.find_users, f"{sub}@example.com")
+        assert len(found) == 1, found
+        return str(found[0])
 
     def totp_at(self, secret: str, steps_ahead: int = 0) -> str:
         return pyotp.TOTP(secret).at(self.clock.now() + 30 * steps_ahead)
@@ -99,3 +116,23 @@ def enroll(bridge: Bridge, user: str, **authorize: Any) -> tuple[str, list[str],
     codes = recovery_codes_of(page)
     done = bridge.follow(bridge.post("/mfa/complete", {"csrf_token": token}))
     return secret, codes, done
+
+
+def audit_detail(db: str, event_type: str) -> dict[str, Any]:
+    """The detail of the newest audit event of this type."""
+    import json
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        row = conn.execute(
+            "SELECT detail FROM audit_events WHERE type = ? ORDER BY rowid DESC LIMIT 1", (event_type,)
+        ).fetchone()
+    conn.close()
+    assert row is not None, f"no {event_type} event"
+    detail: dict[str, Any] = json.loads(row[0])
+    return detail
+
+
+def replace_cookie(client: TestClient, name: str, value: str) -> None:
+    client.cookies.delete(name)
+    client.cookies.set(name, value)
