@@ -176,3 +176,31 @@ def test_pending_login_expires_with_the_login_timeout(bridge: Bridge) -> None:
     bridge.clock.advance(601)
     expired = bridge.post("/mfa/enroll", {"csrf_token": token, "code": "123456"})
     assert expired.status_code == 400 and "expired" in expired.text
+
+
+def test_key_rotation_reencrypts_at_next_use(tmp_path: Path, upstreams: dict[str, str], key_file: Path) -> None:
+    import sqlite3
+
+    from pydantic import SecretStr
+
+    old_key, new_key = SecretStr("a" * 40), SecretStr("b" * 40)
+    with mfa_bridge(mfa_config(tmp_path, upstreams, key_file, encryption_key=old_key)) as first:
+        secret, _, _ = enroll(first, "kim")
+    def stored() -> str:
+        with sqlite3.connect(first.db) as conn:
+            value: str = conn.execute("SELECT secret FROM totp_authenticators").fetchone()[0]
+        conn.close()
+        return value
+
+    before = stored()
+    assert secret not in before  # encrypted at rest
+    rotated = mfa_config(tmp_path, upstreams, key_file, encryption_key=new_key, previous_encryption_key=old_key)
+    with mfa_bridge(rotated) as second:
+        second.clock.advance(30)
+        result = second.login("kim")
+        assert result.page is not None
+        answer = second.post("/mfa/totp", {"csrf_token": csrf(result.page), "code": second.totp_at(secret)})
+        done = second.follow(answer)
+        assert "code" in done.params
+    after = stored()
+    assert after.split(".")[1] != before.split(".")[1]  # now sealed under the new key's id
