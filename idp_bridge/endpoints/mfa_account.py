@@ -27,7 +27,7 @@ from idp_bridge.mfa.methods import METHOD_NAMES, destination, effective_method
 from idp_bridge.mfa.services import MFAServices, mfa_services
 from idp_bridge.pages import error_page, render
 from idp_bridge.store.records import Session, User
-from policies.mfa_requirement import TechnicianMFA, may_turn_off
+from policies.mfa_requirement import TechnicianMFA, may_turn_off, mfa_required
 
 Handler = Callable[[Bridge, MFAServices, Request, Session, User, dict[str, str], float], Awaitable[Response]]
 _NOT_SIGNED_IN = "You are not signed in. Sign in through one of your applications, then come back to this page."
@@ -73,7 +73,7 @@ async def _page(bridge: Bridge, mfa: MFAServices, session: Session, user: User, 
     return render(
         "account_mfa.html", status=status, error=error, notice=notice, time_hint=False, csrf=account_csrf(mfa, session),
         method=method, method_name=METHOD_NAMES[method], choice=settings.choice, enforced=settings.enforced,
-        required=not may_turn_off(mfa.requirement, technician) and mfa.config.required,
+        required=mfa_required(mfa.requirement, "", technician, requested_by_portal=False).required,
         may_choose=mfa.config.technician_may_choose_method, may_turn_off=may_turn_off(mfa.requirement, technician),
         methods=[{"id": m, "name": METHOD_NAMES[m], "available": m == "totp" or bool(destination(settings, user, m))}
                  for m in mfa.methods()],
