@@ -25,6 +25,8 @@ from pydantic import (
     model_validator,
 )
 
+from idp_bridge.config.mfa_model import MFAConfig
+
 _ID = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _BOOL = TypeAdapter(bool)
@@ -171,6 +173,7 @@ class PortalConfig(_Section):
     identity_rules: dict[str, IdentityRuleConfig] = Field(
         default_factory=dict, description="Per provider id: which accounts may sign in to this portal."
     )
+    require_mfa: bool | None = Field(default=None, description="Override mfa.required for this portal.")
 
     @field_validator("redirect_uris")
     @classmethod
@@ -204,6 +207,7 @@ class Config(_Section):
     policy: PolicyConfig
     providers: dict[Annotated[str, Field(pattern=_ID)], ProviderConfig]
     portals: dict[Annotated[str, Field(min_length=1, max_length=128)], PortalConfig]
+    mfa: MFAConfig = MFAConfig()
 
     @model_validator(mode="after")
     def _cross_references(self) -> Config:

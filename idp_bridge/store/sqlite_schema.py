@@ -112,3 +112,7 @@ DDL: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS audit_user_at ON audit_events (user_id, at)",
     "CREATE INDEX IF NOT EXISTS audit_type_at ON audit_events (type, at)",
 )
+
+from idp_bridge.store.sqlite_mfa_schema import MFA_DDL  # noqa: E402  (the MFA tables, kept in their own module)
+
+DDL = DDL + MFA_DDL
