@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from idp_bridge.admin.policy_source import PolicySource
 from idp_bridge.audit import Auditor
 from idp_bridge.bridge import Bridge
 from idp_bridge.clock import Clock, SystemClock
@@ -30,7 +31,7 @@ from idp_bridge.security_headers import SecurityHeaders
 from idp_bridge.session_cookie import SessionCookie
 from idp_bridge.store.base import Store
 from idp_bridge.store.sqlite import SQLiteStore
-from idp_bridge.wiring import allow_list_rules, build_providers
+from idp_bridge.wiring import build_providers
 from providers.base import Provider
 
 _log = logging.getLogger("idp_bridge")
@@ -85,7 +86,7 @@ def create_app(
         providers=providers if providers is not None else build_providers(config, http_client, clock),
         keys=SigningKeys.load_or_create(config.signing.key_file, config.signing.algorithm),
         portals=PortalRegistry.from_config(config),
-        allow_list=allow_list_rules(config),
+        policy=PolicySource(store, config, clock),
         auditor=Auditor(store, clock),
         session_cookie=SessionCookie(
             config.server.secret_key.get_secret_value(),

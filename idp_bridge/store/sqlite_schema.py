@@ -113,6 +113,7 @@ DDL: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS audit_type_at ON audit_events (type, at)",
 )
 
+from idp_bridge.store.sqlite_admin_schema import ADMIN_DDL  # noqa: E402  (administration tables)
 from idp_bridge.store.sqlite_mfa_schema import MFA_DDL  # noqa: E402  (the MFA tables, kept in their own module)
 
-DDL = DDL + MFA_DDL
+DDL = DDL + MFA_DDL + ADMIN_DDL
