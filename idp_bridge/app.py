@@ -22,6 +22,7 @@ from idp_bridge.bridge import Bridge
 from idp_bridge.clock import Clock, SystemClock
 from idp_bridge.config.model import Config
 from idp_bridge.endpoints import authorize, callback, login, metadata, token, userinfo
+from idp_bridge.endpoints.admin_routes import ADMIN_API_ROUTES
 from idp_bridge.endpoints.mfa_routes import MFA_ROUTES
 from idp_bridge.mfa.services import build_mfa
 from idp_bridge.oidc.signing_keys import SigningKeys
@@ -119,6 +120,7 @@ def create_app(
         Route("/token", token.token, methods=["POST"]),
         Route("/userinfo", userinfo.userinfo, methods=["GET", "POST"]),
         *MFA_ROUTES,
+        *ADMIN_API_ROUTES,
         Mount("/static", StaticFiles(packages=[("idp_bridge", "static")]), name="static"),
     ]
     app = Starlette(

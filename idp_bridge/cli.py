@@ -93,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     from idp_bridge.mfa_cli import add_mfa_commands
 
     add_mfa_commands(sub)
+    from idp_bridge.admin_cli import add_admin_commands
+
+    add_admin_commands(sub)
     return parser
 
 

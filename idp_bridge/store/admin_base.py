@@ -41,7 +41,8 @@ class AdminStore(Protocol):
 
     # -- technicians -------------------------------------------------------------------------------
     async def search_users(self, query: str | None, limit: int, offset: int = 0) -> Sequence[User]:
-        """Users whose id, email or name contains `query` (case-insensitive; all when None), by email."""
+        """Users whose id, email or name contains `query` (case-insensitive; all when None), by email, users
+        without one last."""
 
     async def set_user_disabled(self, user_id: str, disabled: bool) -> bool:
         """True if the user exists."""
@@ -49,6 +50,9 @@ class AdminStore(Protocol):
     async def get_technician_limits(self, user_id: str) -> TechnicianLimits: ...
 
     async def save_technician_limits(self, limits: TechnicianLimits) -> None: ...
+
+    async def list_role_holders(self, role: str) -> Sequence[str]:
+        """Ids of users holding `role` locally (mfa settings) or mapped from upstream groups, sorted."""
 
     # -- sessions ----------------------------------------------------------------------------------
     async def list_live_sessions(

@@ -112,7 +112,7 @@ class SQLiteAdminMixin:
                     "OR instr(lower(coalesce(name, '')), :q) > 0)"
             params["q"] = query.lower()
         rows = self._fetchall(
-            f"SELECT * FROM users WHERE {where} ORDER BY coalesce(email, id), id LIMIT :limit OFFSET :offset",  # noqa: S608
+            f"SELECT * FROM users WHERE {where} ORDER BY email IS NULL, email, id LIMIT :limit OFFSET :offset",  # noqa: S608
             params,
         )
         return [_user(row) for row in rows]
@@ -133,6 +133,14 @@ class SQLiteAdminMixin:
             (limits.user_id, limits.idle_timeout_seconds, limits.session_limit, limits.mapped_role,
              limits.updated_at),
         )  # fmt: skip
+
+    async def list_role_holders(self, role: str) -> Sequence[str]:
+        rows = self._fetchall(
+            "SELECT user_id FROM mfa_settings WHERE role = :role UNION "
+            "SELECT user_id FROM technician_limits WHERE mapped_role = :role ORDER BY user_id",
+            {"role": role},
+        )
+        return [row["user_id"] for row in rows]
 
     # -- sessions ----------------------------------------------------------------------------------
     async def list_live_sessions(
