@@ -163,3 +163,21 @@ async def _policy(args: argparse.Namespace, config: Config) -> int:
         print(f"saved policy version {saved.version}")
         return 0
 
+
+
+def emergency_warning(config: Config) -> str | None:
+    """The emergency-access warning for check-config, when the store already exists (never creates it)."""
+    from idp_bridge.admin.emergency import check_emergency_access
+
+    if config.store.path != ":memory:" and not Path(config.store.path).exists():
+        return None
+
+    async def check() -> str | None:
+        store = SQLiteStore(config.store.path)
+        await store.open()
+        try:
+            return (await check_emergency_access(store)).warning
+        finally:
+            await store.close()
+
+    return asyncio.run(check())
