@@ -22,6 +22,7 @@ from idp_bridge.store.records import (
     Session,
     User,
 )
+from idp_bridge.store.session_rules_base import SessionRulesStore
 
 
 class StoreError(Exception):
@@ -32,7 +33,7 @@ class DuplicateKey(StoreError):
     """A put would have overwritten an existing record."""
 
 
-class Store(Protocol):
+class Store(SessionRulesStore, Protocol):
     async def open(self) -> None:
         """Create the schema if needed and connect. Idempotent."""
 

@@ -23,6 +23,7 @@ from idp_bridge.store.records import (
     User,
 )
 from idp_bridge.store.sqlite_schema import DDL, SCHEMA_VERSION
+from idp_bridge.store.sqlite_session_rules import SQLiteSessionRules
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -85,7 +86,7 @@ def _decode(cls: type[R], row: sqlite3.Row) -> R:
     return cls(**values)
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteSessionRules):
     """The Store protocol on one SQLite file (or ":memory:"), one connection per store (per process).
 
     Every read-modify-write is either one statement (`UPDATE/DELETE ... RETURNING`, `INSERT ... ON

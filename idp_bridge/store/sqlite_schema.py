@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from idp_bridge.store.sqlite_session_schema import SESSION_RULES_DDL
+
 SCHEMA_VERSION = 1
 
 # Idempotent DDL, run in one transaction by SQLiteStore.open(). Column names match the record fields; tuples
@@ -112,3 +114,4 @@ DDL: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS audit_user_at ON audit_events (user_id, at)",
     "CREATE INDEX IF NOT EXISTS audit_type_at ON audit_events (type, at)",
 )
+DDL += SESSION_RULES_DDL  # issue 4: session rules (own module)
