@@ -79,12 +79,19 @@ def decide_access(
     if host.lower() not in {h.lower() for h in protected_hosts}:
         return HOST_NOT_PROTECTED
     rule = matching_rule(rules, host, raw_path)
-    if rule is None:
-        return Allow()
-    has_mfa = any(m in evidence.amr for m in MFA_METHODS)
-    if has_mfa and now - evidence.auth_time <= rule.mfa_max_age_seconds:
+    if rule is None or meets(rule, evidence, now):
         return Allow()
     return StepUp(MFA_METHODS)
+
+
+def meets(rule: RouteRule, evidence: SessionEvidence, now: float) -> bool:
+    """Whether the session's authentication included MFA and is at most the rule's age."""
+    return any(m in evidence.amr for m in MFA_METHODS) and now - evidence.auth_time <= rule.mfa_max_age_seconds
+
+
+def fresh_enough(rule: RouteRule, evidence: SessionEvidence, now: float) -> bool:
+    """Whether the authentication is recent enough for the rule (whatever its methods)."""
+    return now - evidence.auth_time <= rule.mfa_max_age_seconds
 
 
 def step_up_max_age(rules: Sequence[RouteRule], host: str, raw_path: str) -> int | None:

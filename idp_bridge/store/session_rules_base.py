@@ -41,6 +41,9 @@ class SessionRulesStore(Protocol):
     async def end_expired_session(self, session_id: str, now: float) -> Session | None:
         """Mark one session that ran out (idle or absolute, not yet ended) as ended with that reason."""
 
+    async def end_expired_session_by_token(self, token_hash: str, now: float) -> Session | None:
+        """As `end_expired_session`, found by the browser's token hash."""
+
     async def end_expired_sessions(self, now: float, limit: int = 500) -> Sequence[Session]:
         """Mark up to `limit` sessions that ran out as ended ("idle" or "absolute", whichever passed first)."""
 
@@ -52,6 +55,11 @@ class SessionRulesStore(Protocol):
 
     async def list_session_clients(self, session_id: str) -> Sequence[str]:
         """Client ids that received tokens in this session, in the order they first did."""
+
+    async def put_session_groups(self, session_id: str, groups: Sequence[str]) -> None:
+        """The upstream groups the technician had at this session's login (for forward-auth headers)."""
+
+    async def get_session_groups(self, session_id: str) -> Sequence[str]: ...
 
     # -- refresh tokens ----------------------------------------------------------------------------
     async def put_refresh_token(self, token: RefreshToken) -> None: ...

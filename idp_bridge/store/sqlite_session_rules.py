@@ -128,6 +128,13 @@ class SQLiteSessionRules:
             ended = self._end(conn, f"id = :id AND {_RAN_OUT}", {"id": session_id, "now": now}, _RAN_OUT_REASON)
         return ended[0] if ended else None
 
+    async def end_expired_session_by_token(self, token_hash: str, now: float) -> Session | None:
+        with self._transaction() as conn:
+            ended = self._end(
+                conn, f"token_hash = :t AND {_RAN_OUT}", {"t": token_hash, "now": now}, _RAN_OUT_REASON
+            )
+        return ended[0] if ended else None
+
     async def end_expired_sessions(self, now: float, limit: int = 500) -> Sequence[Session]:
         with self._transaction() as conn:
             return self._end(
@@ -157,6 +164,13 @@ class SQLiteSessionRules:
             "SELECT client_id FROM session_clients WHERE session_id = ? ORDER BY first_at, rowid", (session_id,)
         )
         return [row["client_id"] for row in rows]
+
+    async def put_session_groups(self, session_id: str, groups: Sequence[str]) -> None:
+        self._write("INSERT OR REPLACE INTO session_groups VALUES (?, ?)", (session_id, json.dumps(list(groups))))
+
+    async def get_session_groups(self, session_id: str) -> Sequence[str]:
+        rows = self._fetchall("SELECT groups FROM session_groups WHERE session_id = ?", (session_id,))
+        return tuple(json.loads(rows[0]["groups"])) if rows else ()
 
     # -- refresh tokens ----------------------------------------------------------------------------
     async def put_refresh_token(self, token: RefreshToken) -> None:
@@ -237,5 +251,6 @@ class SQLiteSessionRules:
                     "DELETE FROM refresh_tokens WHERE expires_at <= :now",
                     "DELETE FROM logout_deliveries WHERE updated_at <= :deliveries",
                     "DELETE FROM session_clients WHERE session_id NOT IN (SELECT id FROM sessions)",
+                    "DELETE FROM session_groups WHERE session_id NOT IN (SELECT id FROM sessions)",
                 )
             )

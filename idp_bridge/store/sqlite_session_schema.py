@@ -26,6 +26,7 @@ SESSION_RULES_DDL: tuple[str, ...] = (
         first_at REAL NOT NULL,
         PRIMARY KEY (session_id, client_id)
     )""",
+    "CREATE TABLE IF NOT EXISTS session_groups (session_id TEXT PRIMARY KEY, groups TEXT NOT NULL)",
     """CREATE TABLE IF NOT EXISTS refresh_tokens (
         token_hash TEXT PRIMARY KEY,
         family_id TEXT NOT NULL,

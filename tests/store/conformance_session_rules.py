@@ -145,6 +145,19 @@ class SessionRulesConformance:
         assert list(await store.list_session_clients("sid-1")) == ["b", "a"]
         assert list(await store.list_session_clients("nope")) == []
 
+    async def test_session_groups_round_trip(self, store: Store) -> None:
+        assert tuple(await store.get_session_groups("sid-1")) == ()
+        await store.put_session_groups("sid-1", ["ops", "tier 2"])
+        assert tuple(await store.get_session_groups("sid-1")) == ("ops", "tier 2")
+
+    async def test_expired_session_found_by_token(self, store: Store) -> None:
+        await store.create_session(session(1, idle_timeout=10.0))
+        assert await store.end_expired_session_by_token(session(1).token_hash, T0 + 9) is None
+        ended = await store.end_expired_session_by_token(session(1).token_hash, T0 + 10)
+        assert ended is not None and (ended.id, ended.end_reason) == ("sid-1", "idle")
+        notice = await store.find_end_notice(session(1).token_hash, T0 + 11)
+        assert notice is not None and notice.reason == "idle"
+
     # -- refresh tokens ----------------------------------------------------------------------------
     async def test_rotation_spends_the_old_token_once(self, store: Store) -> None:
         await store.create_session(SESSION)
