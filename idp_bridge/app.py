@@ -20,6 +20,7 @@ from idp_bridge.bridge import Bridge
 from idp_bridge.clock import Clock, SystemClock
 from idp_bridge.config.model import Config
 from idp_bridge.endpoints import authorize, callback, login, metadata, token, userinfo
+from idp_bridge.endpoints.forward_auth import ForwardAuthFastPath
 from idp_bridge.forward_auth_target import ForwardAuthSettings
 from idp_bridge.oidc.signing_keys import SigningKeys
 from idp_bridge.pages import error_page
@@ -133,7 +134,7 @@ def create_app(
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[Middleware(SecurityHeaders), Middleware(ForwardAuthFastPath)],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
         lifespan=lifespan,
     )

@@ -53,9 +53,12 @@ def _clean(value: str | None, limit: int) -> str | None:
     return value
 
 
-def target_from_headers(headers: Mapping[str, str]) -> Target | None:
+def target_from_headers(headers: Mapping[str, str]) -> Target | None:  # keys lower-case
     """X-Forwarded-Proto/Host/Uri/Method (nginx sets them in the snippet; Caddy and Traefik send them), or
     X-Original-URL. None when missing or malformed (the caller answers 400, never guesses)."""
+    for name, limit in (("x-original-url", MAX_URI), ("x-forwarded-uri", MAX_URI), ("x-forwarded-method", 16)):
+        if name in headers and _clean(headers[name], limit) is None:
+            return None  # present but malformed: never guess
     original = _clean(headers.get("x-original-url"), MAX_URI)
     scheme = _clean(headers.get("x-forwarded-proto"), 8)
     host = _clean(headers.get("x-forwarded-host"), 255)

@@ -43,7 +43,11 @@ async def _load(bridge: Bridge, token_hash: str, now: float) -> CachedSession | 
     entry = CachedSession(
         session=session, email=user.email, name=user.name, groups=groups, checked_at=now,
         stored_last_seen=session.last_seen_at, last_seen=max(session.last_seen_at, seen_here),
-        headers=identity_headers(user.id, user.email, user.name, groups, session.amr, session.acr),
+        raw_headers=(
+            *((k.lower().encode(), v.encode()) for k, v in
+              identity_headers(user.id, user.email, user.name, groups, session.amr, session.acr)),
+            (b"content-length", b"0"),
+        ),
     )  # fmt: skip
     cache.put(token_hash, entry)
     return entry

@@ -28,7 +28,7 @@ class CachedSession:
     checked_at: float  # when the record was last read from the store
     stored_last_seen: float  # last_seen_at as the store has it
     last_seen: float  # latest activity this worker saw (>= stored_last_seen)
-    headers: tuple[tuple[str, str], ...] = ()  # forward-auth identity headers, sanitised once per read
+    raw_headers: tuple[tuple[bytes, bytes], ...] = ()  # forward-auth's 200 headers, sanitised and encoded once
 
 
 class SessionCache:

@@ -8,7 +8,7 @@ import logging
 from starlette.routing import Route
 
 from idp_bridge.bridge import Bridge
-from idp_bridge.endpoints import forward_auth, forward_auth_sign_in, logout, session_page
+from idp_bridge.endpoints import forward_auth_sign_in, logout, session_page
 from idp_bridge.session_end import sweep_expired_sessions
 
 SHUTDOWN_DRAIN_SECONDS = 5.0
@@ -18,9 +18,8 @@ _log = logging.getLogger("idp_bridge.sessions")
 
 
 def session_routes() -> list[Route]:
+    """(/forward-auth and /forward-auth/redirect are answered ahead of routing: endpoints/forward_auth.py.)"""
     return [
-        Route("/forward-auth", forward_auth.check_nginx, methods=["GET", "HEAD"]),
-        Route("/forward-auth/redirect", forward_auth.check_redirect, methods=["GET", "HEAD"]),
         Route("/forward-auth/sign-in", forward_auth_sign_in.sign_in, methods=["GET"]),
         Route("/logout", logout.logout, methods=["GET", "POST"]),
         Route("/logout/confirm", logout.confirm, methods=["POST"]),
