@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp_bridge.bridge import Bridge
+from idp_bridge.endpoints.session_page import timer_context
 from idp_bridge.oidc.errors import PageError
 from idp_bridge.pages import NO_STORE, error_page, render
 from idp_bridge.request_params import ParameterError, all_params
@@ -132,6 +133,7 @@ async def logout(request: Request) -> Response:
         return _finish(bridge, parsed, signed_out=True)
     return render(
         "logout_confirm.html", csrf=csrf_token(bridge, token), client_id=parsed.client_id or "",
+        session_timer=timer_context(bridge, entry, token, bridge.clock.now()),
         redirect_uri=parsed.redirect_uri or "", state=parsed.state or "", who=entry.email or entry.name or "",
         portal=(p.display_name if (p := bridge.portals.get(parsed.client_id or "")) else None),
     )  # fmt: skip
