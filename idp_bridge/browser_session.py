@@ -92,6 +92,4 @@ async def redirect_with_code(
         "code.issued", "success", request=request, user_id=session.user_id,
         client_id=auth_request.client_id, provider_id=session.provider_id, session_id=session.id,
     )  # fmt: skip
-    return portal_redirect(
-        auth_request.redirect_uri, {"code": code, "state": auth_request.state}, bridge.issuer
-    )
+    return portal_redirect(auth_request.redirect_uri, {"code": code, "state": auth_request.state}, bridge.issuer)

@@ -58,11 +58,17 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _check_config(args: argparse.Namespace) -> int:
     problems = check_config(args.config)
+    if not problems and args.online:
+        import asyncio
+
+        from idp_bridge.online_check import online_problems
+
+        problems = asyncio.run(online_problems(load_config(args.config)))
     if problems:
         for problem in problems:
             print(problem)
         return 2
-    print(f"{args.config}: OK")
+    print(f"{args.config}: OK" + (" (upstream providers reachable and consistent)" if args.online else ""))
     return 0
 
 
@@ -82,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_demo)
     check = sub.add_parser("check-config", help="validate a configuration file offline")
     check.add_argument("config")
+    check.add_argument("--online", action="store_true", help="also fetch each provider's discovery document and JWKS")
     check.set_defaults(func=_check_config)
     return parser
 

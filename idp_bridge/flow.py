@@ -12,6 +12,7 @@ from idp_bridge.oidc.errors import PageError
 from idp_bridge.store.records import AuthRequest, Session
 from policies.allow_list import AllowListRules, decide_provider, providers_for_portal
 from policies.decisions import Deny
+from policies.identity_allow_list import decide_identity, needs_fresh_identity
 from providers.base import Identity
 
 
@@ -61,6 +62,8 @@ def session_satisfies(request: AuthRequest, session: Session, rules: AllowListRu
     # OIDC Core §3.1.2.1: max_age=0 is equivalent to prompt=login (even when auth_time is this very second).
     if request.max_age is not None and (request.max_age == 0 or now - session.auth_time > request.max_age):
         return False
+    if needs_fresh_identity(rules.identity, request.client_id, session.provider_id):
+        return False
     return not isinstance(decide_provider(rules, request.client_id, session.provider_id), Deny)
 
 
@@ -107,4 +110,7 @@ def after_upstream(request: AuthRequest, identity: Identity, rules: AllowListRul
     decision = decide_provider(rules, request.client_id, identity.provider_id)
     if isinstance(decision, Deny):
         return _refusal(decision)
+    account = decide_identity(rules.identity, request.client_id, identity)
+    if isinstance(account, Deny):
+        return _refusal(account)
     return SignIn(identity)

@@ -16,9 +16,5 @@ def portal_redirect(redirect_uri: str, params: dict[str, str | None], issuer: st
     return RedirectResponse(f"{redirect_uri}{separator}{query}", status_code=303, headers=NO_STORE)
 
 
-def error_redirect(
-    redirect_uri: str, error: str, description: str, state: str | None, issuer: str
-) -> RedirectResponse:
-    return portal_redirect(
-        redirect_uri, {"error": error, "error_description": description, "state": state}, issuer
-    )
+def error_redirect(redirect_uri: str, error: str, description: str, state: str | None, issuer: str) -> RedirectResponse:
+    return portal_redirect(redirect_uri, {"error": error, "error_description": description, "state": state}, issuer)

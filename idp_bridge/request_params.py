@@ -62,9 +62,7 @@ async def form_params(request: Request, max_length: int) -> dict[str, str]:
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_BODY_BYTES:
-            raise ParameterError(
-                f"the request body is too large (more than {MAX_BODY_BYTES} bytes)", status=413
-            )
+            raise ParameterError(f"the request body is too large (more than {MAX_BODY_BYTES} bytes)", status=413)
     # Re-expose the bytes we already consumed so Starlette's form parser can read them.
     request._body = body
     try:

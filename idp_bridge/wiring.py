@@ -7,9 +7,10 @@ import httpx2
 from idp_bridge.clock import Clock
 from idp_bridge.config.model import Config, OIDCProviderConfig
 from idp_bridge.config.session_model import FORWARD_AUTH_CLIENT_ID
+from idp_bridge.provider_factory import build_provider, identity_rule
 from policies.allow_list import AllowListRules
+from policies.identity_allow_list import IdentityRules
 from providers.base import OIDCSettings, Provider
-from providers.oidc import OIDCProvider
 
 
 def oidc_settings(config: OIDCProviderConfig) -> OIDCSettings:
@@ -28,7 +29,7 @@ def oidc_settings(config: OIDCProviderConfig) -> OIDCSettings:
 
 
 def build_providers(config: Config, http: httpx2.AsyncClient, clock: Clock) -> dict[str, Provider]:
-    return {pid: OIDCProvider(pid, oidc_settings(pc), http=http, clock=clock) for pid, pc in config.providers.items()}
+    return {pid: build_provider(pid, pc, http, clock) for pid, pc in config.providers.items()}
 
 
 def allow_list_rules(config: Config) -> AllowListRules:
@@ -41,4 +42,15 @@ def allow_list_rules(config: Config) -> AllowListRules:
         portal_providers[FORWARD_AUTH_CLIENT_ID] = (
             frozenset(fa.allowed_providers) if fa.allowed_providers is not None else None
         )
-    return AllowListRules(allowed_providers=tuple(config.policy.allowed_providers), portal_providers=portal_providers)
+    return AllowListRules(
+        allowed_providers=tuple(config.policy.allowed_providers),
+        portal_providers=portal_providers,
+        identity=IdentityRules(
+            by_provider={pid: identity_rule(rule) for pid, rule in config.policy.identity_rules.items()},
+            by_portal={
+                (client_id, pid): identity_rule(rule)
+                for client_id, portal in config.portals.items()
+                for pid, rule in portal.identity_rules.items()
+            },
+        ),
+    )

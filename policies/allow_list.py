@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from policies.decisions import Allow, Deny
+from policies.identity_allow_list import IdentityRules
 
 PROVIDER_NOT_ALLOWED = Deny("provider_not_allowed", "Signing in with this provider is not allowed.")
 PROVIDER_NOT_ALLOWED_FOR_PORTAL = Deny(
@@ -22,10 +23,12 @@ class AllowListRules:
     `allowed_providers`: providers usable at all, in the order they are offered (an empty tuple allows
     nothing). `portal_providers`: per registered portal (by client_id), the providers it may use, or None to
     inherit the global list; a portal's list never widens the global one. An unregistered portal may use none.
+    `identity`: which accounts of each provider may sign in (policies.identity_allow_list).
     """
 
     allowed_providers: tuple[str, ...]
     portal_providers: Mapping[str, frozenset[str] | None]
+    identity: IdentityRules = field(default_factory=IdentityRules)
 
     def __post_init__(self) -> None:
         # Copy into read-only views so that the rules cannot change after they were built.

@@ -7,6 +7,7 @@ Exception tree::
 
     ProviderError                      (error_code: OAuth-style code, message: safe to show a user)
     ├── UpstreamDenied                 the upstream answered the callback with ?error=... (user cancelled, MFA unmet)
+    │   └── AccountNotAllowed          the upstream vouched for an account outside the provider's allow-list
     ├── CallbackInvalid                the callback itself is malformed (missing code, iss mismatch per RFC 9207)
     ├── TokenRejected                  the id_token or token response failed validation (signature, iss, aud, ...)
     └── UpstreamUnavailable            discovery, JWKS or token endpoint unreachable or answering garbage
@@ -54,6 +55,11 @@ class ProviderError(Exception):
 
 class UpstreamDenied(ProviderError):
     error_code = "access_denied"
+
+
+class AccountNotAllowed(UpstreamDenied):
+    """A valid login of an account this provider does not accept: Entra tenant or Google domain not allowed,
+    Google email not verified. Shown like any denial (403), never as a malformed response."""
 
 
 class CallbackInvalid(ProviderError):
@@ -119,6 +125,10 @@ class Identity:
     requested_acr_values: tuple[str, ...] = ()
     requested_acrs: tuple[str, ...] = ()
     acrs: tuple[str, ...] = ()
+    # Entra app roles (`roles`); and whether the upstream left groups out because there were too many (Entra's
+    # "group overage"): then `groups` is empty but NOT "no groups", and a policy that needs groups must refuse.
+    roles: tuple[str, ...] = ()
+    groups_overage: bool = False
 
 
 class Provider(Protocol):

@@ -90,7 +90,10 @@ class DiscoveryCache:
         clock: Clock,
         timeout: float,
         ttl_seconds: float = DEFAULT_TTL_SECONDS,
+        url: str | None = None,
     ) -> None:
+        # `url` when the document does not sit under the issuer (Entra's multi-tenant `{tenantid}` template).
+        self._url = url or discovery_url(issuer)
         self._issuer = issuer
         self._http = http
         self._clock = clock
@@ -121,7 +124,7 @@ class DiscoveryCache:
             return await self._fetch()
 
     async def _fetch(self) -> ProviderMetadata:
-        url = discovery_url(self._issuer)
+        url = self._url
         document = await fetch_json(self._http, url, what="discovery document", timeout=self._timeout)
         metadata = parse_metadata(document, self._issuer, url)
         self._metadata = metadata

@@ -29,6 +29,7 @@ class Expectations:
     now: float
     clock_skew_seconds: int
     max_age: int | None = None
+    also_issuers: tuple[str, ...] = ()  # other spellings of the same issuer (Google's legacy "accounts.google.com")
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ async def validate_id_token(token: str, *, jwks: JWKSCache, jwks_uri: str, expec
 
 def check_claims(claims: Mapping[str, Any], expect: Expectations) -> None:
     """Raises `TokenRejected` naming the first claim that fails; the signature must already be checked."""
-    _check_issuer(claims, expect.issuer)
+    _check_issuer(claims, expect.issuer, expect.also_issuers)
     _check_audience(claims, expect.client_id)
     _check_times(claims, expect)
     _check_nonce(claims, expect.nonce)
@@ -91,11 +92,11 @@ def check_claims(claims: Mapping[str, Any], expect: Expectations) -> None:
     _check_auth_time(claims, expect)
 
 
-def _check_issuer(claims: Mapping[str, Any], issuer: str) -> None:
+def _check_issuer(claims: Mapping[str, Any], issuer: str, also: tuple[str, ...] = ()) -> None:
     iss = claims.get("iss")
     if iss is None:
         raise TokenRejected("id_token has no 'iss' claim")
-    if iss != issuer:
+    if iss != issuer and iss not in also:
         raise TokenRejected(f"id_token issuer '{sanitize(iss)}' does not match '{issuer}'")
 
 

@@ -69,6 +69,7 @@ class OIDCProvider:
             params["max_age"] = str(options.max_age)
         if self._config.request_acr_values:
             params["acr_values"] = " ".join(self._config.request_acr_values)
+        params.update(self._extra_authorization_params())
         flow_state = {
             "code_verifier": verifier,
             "nonce": nonce,
@@ -114,8 +115,17 @@ class OIDCProvider:
         id_token = tokens.get("id_token")
         if not isinstance(id_token, str) or not id_token:
             raise TokenRejected("token response has no id_token")
-        expect = Expectations(
-            issuer=issuer,
+        expect = self._expectations(nonce, max_age)
+        claims = await validate_id_token(id_token, jwks=self._jwks, jwks_uri=metadata.jwks_uri, expect=expect)
+        return self._identity(claims)
+
+    # -- hooks for provider kinds built on this one (Google, Okta) --------------------------------------------
+    def _extra_authorization_params(self) -> dict[str, str]:
+        return {}
+
+    def _expectations(self, nonce: str, max_age: int | None) -> Expectations:
+        return Expectations(
+            issuer=self._config.issuer,
             client_id=self._config.client_id,
             nonce=nonce,
             algorithms=self._config.id_token_algorithms,
@@ -123,8 +133,6 @@ class OIDCProvider:
             clock_skew_seconds=self._config.clock_skew_seconds,
             max_age=max_age,
         )
-        claims = await validate_id_token(id_token, jwks=self._jwks, jwks_uri=metadata.jwks_uri, expect=expect)
-        return self._identity(claims)
 
     async def check_online(self) -> list[str]:
         """Readable problems with the upstream (discovery, JWKS, algorithms); empty when all is well."""

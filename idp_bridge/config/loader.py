@@ -10,7 +10,7 @@ import tomllib
 import types
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, SecretStr, ValidationError
 from pydantic.fields import FieldInfo
@@ -217,9 +217,12 @@ def _field_problems(
         if isinstance(reason, CrossReferenceErrors):
             cross = reason.problems
             continue
+        error = _untagged(error, data)
         loc = error["loc"]
         if any(loc[: len(failed)] == failed for failed in secrets.failed):
             continue
+        if any(_about_failed_secret(error, failed) for failed in secrets.failed):
+            continue  # e.g. "give exactly one of client_secret and ...": that secret's own line says why
         message, value, has_value = _explain(error, data)
         order, _ = _walk(loc, data)
         key = key_path(*(part for part in loc if part != "[key]")) or "config"
@@ -237,8 +240,10 @@ def _explain(error: ErrorDetails, data: dict[str, Any]) -> tuple[str, object, bo
     ctx = error.get("ctx", {})
     _, field = _walk(loc, data)
     prefix = "name " if loc[-1:] == ("[key]",) else ""
-    if kind == "missing":
+    if kind in ("missing", "union_tag_not_found"):
         return "is required", None, False
+    if kind == "union_tag_invalid":
+        return f"must be one of {ctx.get('expected_tags')}", value, True
     if kind == "extra_forbidden":
         return "unknown option", value, True
     if kind in _TYPE_RULES:
@@ -281,6 +286,32 @@ def _number(value: object) -> object:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
+def _untagged(error: ErrorDetails, data: dict[str, Any]) -> ErrorDetails:
+    """An error inside a union chosen by `kind` (providers) without the tag pydantic puts in its location:
+    `providers.corp.entra.tenant` is `providers.corp.tenant`; a bad or missing tag is the `kind` key's error."""
+    loc = tuple(error["loc"])
+    if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        kind = _child(_child_path(data, loc), "kind")
+        return {**error, "loc": (*loc, "kind"), "input": kind}
+    for i in range(2, len(loc)):
+        node = _child_path(data, loc[:i])
+        if isinstance(node, dict) and loc[i] == node.get("kind") and loc[i] not in node:
+            return {**error, "loc": loc[:i] + loc[i + 1 :]}
+    return error
+
+
+def _about_failed_secret(error: ErrorDetails, failed: Loc) -> bool:
+    """A section-level rule that names a secret the resolver already reported (and removed)."""
+    loc = tuple(error["loc"])
+    return len(loc) < len(failed) and failed[: len(loc)] == loc and str(failed[-1]) in error["msg"]
+
+
+def _child_path(node: object, loc: Loc) -> object:
+    for part in loc:
+        node = _child(node, part)
+    return node
+
+
 def _walk(loc: Loc, data: object) -> tuple[tuple[int, ...], FieldInfo | None]:
     """Follows `loc` through the model and the data: a sort key (model field order, then file order) and the
     FieldInfo of the last part if it names a model field."""
@@ -289,7 +320,9 @@ def _walk(loc: Loc, data: object) -> tuple[tuple[int, ...], FieldInfo | None]:
     tp: Any = Config
     node: Any = data
     for part in loc:
-        model = next((m for m in _members(tp) if _is_model(m)), None)
+        models = [m for m in _members(tp) if _is_model(m)]
+        # Of a union chosen by `kind`, the member this entry's kind names (else the first).
+        model = next((m for m in models if _kind_matches(m, node)), models[0] if models else None)
         field = None
         if part == "[key]":
             order.append(-1)
@@ -326,6 +359,13 @@ def _members(tp: Any) -> list[Any]:
     if get_origin(tp) in (Union, types.UnionType):
         return [m for arg in get_args(tp) for m in _members(arg)]
     return [tp]
+
+
+def _kind_matches(model: type[BaseModel], node: object) -> bool:
+    kind = model.model_fields.get("kind")
+    if kind is None or not isinstance(node, dict):
+        return False
+    return any(get_origin(t) is Literal and node.get("kind") in get_args(t) for t in _members(kind.annotation))
 
 
 def _is_model(tp: Any) -> bool:

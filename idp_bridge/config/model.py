@@ -160,7 +160,18 @@ class OIDCProviderConfig(_Section):
         return value
 
 
-ProviderConfig = OIDCProviderConfig
+# The corporate kinds build on this module's section base, so they are imported once it is defined.
+from idp_bridge.config.provider_models import (  # noqa: E402
+    EntraProviderConfig,
+    GoogleProviderConfig,
+    IdentityRuleConfig,
+    OktaProviderConfig,
+    identity_rule_problems,
+)
+
+ProviderConfig = Annotated[
+    OIDCProviderConfig | EntraProviderConfig | GoogleProviderConfig | OktaProviderConfig, Field(discriminator="kind")
+]
 
 
 class PortalConfig(_Section):
@@ -173,6 +184,9 @@ class PortalConfig(_Section):
     redirect_uris: tuple[str, ...]
     allowed_providers: tuple[str, ...] | None = Field(
         default=None, description="Subset of policy.allowed_providers; omitted means all globally allowed."
+    )
+    identity_rules: dict[str, IdentityRuleConfig] = Field(
+        default_factory=dict, description="Per provider id: which accounts may sign in to this portal."
     )
     backchannel_logout_uri: str | None = None
     post_logout_redirect_uris: tuple[str, ...] = ()
@@ -212,6 +226,9 @@ class PortalConfig(_Section):
 class PolicyConfig(_Section):
     allowed_providers: tuple[str, ...] = Field(
         description="Providers that may be used at all. Must not be empty: nothing is allowed by default."
+    )
+    identity_rules: dict[str, IdentityRuleConfig] = Field(
+        default_factory=dict, description="Per provider id: which accounts may sign in at all."
     )
 
 
@@ -279,7 +296,7 @@ def cross_reference_problems(data: Mapping[str, Any]) -> list[str]:
             # Only http: anything else is not a URL at all, which the issuer's own validator reports.
             if isinstance(issuer, str) and urlsplit(issuer).scheme == "http":
                 problems.append(f"{key_path(*where)}: must use https unless server.dev_mode = true (got {issuer!r})")
-    return problems
+    return problems + identity_rule_problems(data)
 
 
 def key_path(*parts: str | int) -> str:

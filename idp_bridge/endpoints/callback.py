@@ -78,6 +78,7 @@ async def callback(request: Request) -> Response:
         status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), 502)
         return await fail(
             status, "Sign-in failed", exc.message, exc.error_code, client_id=auth_request.client_id,
+            description=exc.message,
         )  # fmt: skip
 
     step = after_upstream(auth_request, identity, bridge.allow_list)

@@ -14,9 +14,7 @@ from idp_bridge.pages import error_page, render
 from idp_bridge.request_params import ParameterError, query_params
 from idp_bridge.store.records import AuthRequest
 
-_EXPIRED = (
-    "This sign-in request has expired or is unknown. Go back to the application and start signing in again."
-)
+_EXPIRED = "This sign-in request has expired or is unknown. Go back to the application and start signing in again."
 
 
 async def _auth_request(bridge: Bridge, request: Request, now: float) -> AuthRequest | Response:
@@ -28,9 +26,7 @@ async def _auth_request(bridge: Bridge, request: Request, now: float) -> AuthReq
     request_id = params.get("request")
     auth_request = await bridge.store.get_auth_request(request_id, now) if request_id else None
     if auth_request is None:
-        await bridge.auditor.record(
-            "login.rejected", "failure", request=request, reason="unknown_auth_request"
-        )
+        await bridge.auditor.record("login.rejected", "failure", request=request, reason="unknown_auth_request")
         return error_page(400, "Sign-in expired", _EXPIRED)
     return auth_request
 

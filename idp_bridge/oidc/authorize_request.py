@@ -38,9 +38,7 @@ def validate_authorize(
 ) -> AuthRequest:
     client_id = params.get("client_id")
     if not client_id:
-        raise PageError(
-            400, "Invalid sign-in request", "The request names no client_id.", "missing_client_id"
-        )
+        raise PageError(400, "Invalid sign-in request", "The request names no client_id.", "missing_client_id")
     portal = portals.get(client_id)
     if portal is None:
         raise PageError(
@@ -51,9 +49,7 @@ def validate_authorize(
         )
     redirect_uri = params.get("redirect_uri")
     if not redirect_uri:
-        raise PageError(
-            400, "Invalid sign-in request", "The request names no redirect_uri.", "missing_redirect_uri"
-        )
+        raise PageError(400, "Invalid sign-in request", "The request names no redirect_uri.", "missing_redirect_uri")
     if not portal.accepts_redirect_uri(redirect_uri):
         raise PageError(
             400,

@@ -160,7 +160,12 @@ SINGLE_MISTAKES: list[tuple[str, dict[str, object], str]] = [
     # choices
     ("one choice", {"store.backend": "postgres"}, "store.backend: must be 'sqlite' (got 'postgres')"),
     ("choices", {"signing.algorithm": "HS256"}, "signing.algorithm: must be one of 'RS256', 'ES256' (got 'HS256')"),
-    ("provider kind", {"providers.corp.kind": "saml"}, "providers.corp.kind: must be 'oidc' (got 'saml')"),
+    (
+        "provider kind",
+        {"providers.corp.kind": "saml"},
+        "providers.corp.kind: must be one of 'oidc', 'entra', 'google', 'okta' (got 'saml')",
+    ),
+    ("missing provider kind", {"providers.corp.kind": DELETE}, "providers.corp.kind: is required"),
     (
         "choice in a list",
         {"providers.corp.id_token_algorithms": ["RS256", "HS256"]},
@@ -533,7 +538,8 @@ def test_example_loads() -> None:
     assert config.server.dev_mode is False
     assert config.server.issuer.startswith("https://")
     assert config.providers["corp"].kind == "oidc"
-    assert all(p.issuer.startswith("https://") for p in config.providers.values())
+    assert all(getattr(p, "issuer", "https://").startswith("https://") for p in config.providers.values())
+    assert {p.kind for p in config.providers.values()} == {"oidc", "entra", "google", "okta"}
     assert config.portals
 
 
@@ -543,6 +549,11 @@ def test_example_without_its_env_vars_names_them() -> None:
         for key, name in [
             ("server.secret_key", "IDP_BRIDGE_SECRET_KEY"),
             ("providers.corp.client_secret", "IDP_BRIDGE_CORP_CLIENT_SECRET"),
+            ("providers.entra.client_secret", "IDP_BRIDGE_ENTRA_CLIENT_SECRET"),
+            ("providers.entra-contoso.client_certificate.private_key", "IDP_BRIDGE_ENTRA_CERT_KEY"),
+            ("providers.entra-contoso.client_certificate.public_certificate", "IDP_BRIDGE_ENTRA_CERT"),
+            ("providers.google.client_secret", "IDP_BRIDGE_GOOGLE_CLIENT_SECRET"),
+            ("providers.okta.client_secret", "IDP_BRIDGE_OKTA_CLIENT_SECRET"),
             ("portals.wiki.client_secret", "IDP_BRIDGE_WIKI_CLIENT_SECRET"),
         ]
     ]
@@ -586,8 +597,22 @@ def example_fields(model: type[BaseModel], data: Mapping[str, Any], prefix: str)
                 entries = {k: v for k, v in data[name].items() if kind_matches(value_model, v)}
                 if not entries:
                     yield "!missing", f"{path}.* ({value_model.__name__})", field
+                # Entries of one kind may show different options (a client secret in one, a certificate in
+                # another, when only one is allowed): an option is missing if no entry of the kind shows it.
+                missing_in: dict[str, set[str]] = {}
                 for key, entry in entries.items():
-                    yield from example_fields(value_model, entry, f"{path}.{key}")
+                    missing_in[key] = set()
+                    for table, option, info in example_fields(value_model, entry, f"{path}.{key}"):
+                        if table == "!missing":
+                            missing_in[key].add(option.removeprefix(f"{path}.{key}."))
+                        else:
+                            yield table, option, info
+                for relative in sorted(set().union(*missing_in.values())):
+                    # missing from an entry if it, or the table holding it, is missing there
+                    if all(
+                        any(relative == m or relative.startswith(m + ".") for m in ms) for ms in missing_in.values()
+                    ):
+                        yield "!missing", f"{path}.*.{relative} ({value_model.__name__})", field
         else:
             yield prefix, name, field
 
