@@ -170,7 +170,8 @@ class LoginBench:
             if response.is_redirect:
                 url = urljoin(url, response.headers["location"])
             elif response.status_code == 200 and "/oauth2/authorize" in url:
-                method, data = "POST", {"sub": "alice"}  # the upstream's sign-in form
+                # bob: his upstream MFA is trusted, so the login needs no local second factor (mfa.required)
+                method, data = "POST", {"sub": "bob"}  # the upstream's sign-in form
             else:
                 raise BenchFailure(f"login {index}: HTTP {response.status_code} at {steps[-1]}: {response.text[:300]}")
         params = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
@@ -203,7 +204,8 @@ class LoginBench:
             claims = jwt.decode(id_token, self.keys, algorithms=[self.algorithm]).claims
         except Exception as exc:
             raise BenchFailure(f"login {index}: id_token does not verify against /jwks: {exc}") from exc
-        expected = {"iss": self.issuer, "aud": PORTAL_ID, "nonce": nonce, "email": "alice@example.com"}
+        expected = {"iss": self.issuer, "aud": PORTAL_ID, "nonce": nonce, "email": "bob@example.com",
+                    "acr": "urn:idp-bridge:loa:2"}
         wrong = {k: claims.get(k) for k, v in expected.items() if claims.get(k) != v}
         if wrong or claims.get("exp", 0) < time.time():
             raise BenchFailure(f"login {index}: id_token claims are wrong: {wrong or claims}")

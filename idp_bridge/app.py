@@ -13,7 +13,8 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from idp_bridge.audit import Auditor
 from idp_bridge.bridge import Bridge
@@ -21,7 +22,9 @@ from idp_bridge.clock import Clock, SystemClock
 from idp_bridge.config.model import Config
 from idp_bridge.endpoints import authorize, callback, login, metadata, token, userinfo
 from idp_bridge.endpoints.forward_auth import ForwardAuthFastPath
+from idp_bridge.endpoints.mfa_routes import MFA_ROUTES
 from idp_bridge.forward_auth_target import ForwardAuthSettings
+from idp_bridge.mfa.services import build_mfa
 from idp_bridge.oidc.signing_keys import SigningKeys
 from idp_bridge.pages import error_page
 from idp_bridge.portals import PortalRegistry
@@ -131,6 +134,8 @@ def create_app(
         Route("/token", token.token, methods=["POST"]),
         Route("/userinfo", userinfo.userinfo, methods=["GET", "POST"]),
         *session_routes(),
+        *MFA_ROUTES,
+        Mount("/static", StaticFiles(packages=[("idp_bridge", "static")]), name="static"),
     ]
     app = Starlette(
         routes=routes,
@@ -139,4 +144,5 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.bridge = bridge
+    app.state.mfa = build_mfa(config, http_client)
     return app

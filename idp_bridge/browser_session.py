@@ -9,7 +9,7 @@ from starlette.responses import RedirectResponse, Response
 
 from idp_bridge.bridge import Bridge
 from idp_bridge.config.session_model import FORWARD_AUTH_CLIENT_ID
-from idp_bridge.oidc.assurance import acr_for, registered_amr
+from idp_bridge.oidc.assurance import Assurance, upstream_assurance
 from idp_bridge.pages import NO_STORE
 from idp_bridge.portal_redirect import portal_redirect
 from idp_bridge.session_access import live_session
@@ -29,26 +29,29 @@ async def current_session(bridge: Bridge, request: Request, now: float) -> Sessi
 
 
 async def start_session(
-    bridge: Bridge, request: Request, user: User, identity: Identity, now: float
+    bridge: Bridge, request: Request, user: User, identity: Identity, now: float, *, assurance: Assurance | None = None
 ) -> tuple[Session, str]:
-    """A new session with a fresh token; a session the browser held before is ended (never reused)."""
+    """A new session with a fresh token; a session the browser held before is ended (never reused). `assurance`
+    is what the login proved (flow step 4); without it, nothing beyond the upstream's single factor is claimed."""
     previous = bridge.session_cookie.read(request)
     if previous is not None:
         old = await bridge.store.get_session_by_token(secret_hash(previous), now)
         if old is not None:
             await end_session(bridge, old.id, "replaced_by_new_login", request)
     token = bridge.session_cookie.new_token()
-    amr = registered_amr(identity.amr)
+    if assurance is None:
+        # The upstream's auth_time when it sent one; otherwise this login is when we authenticated the user.
+        auth_time = identity.auth_time if identity.auth_time is not None else int(now)
+        assurance = upstream_assurance(identity.amr, mfa_proven=False, auth_time=auth_time)
     rules = await rules_for_user(bridge, user.id)  # role defaults + the technician's own settings
     session = Session(
         id=secrets.token_urlsafe(16),
         token_hash=secret_hash(token),
         user_id=user.id,
         provider_id=identity.provider_id,
-        # The upstream's auth_time when it sent one; otherwise this login is when we authenticated the user.
-        auth_time=identity.auth_time if identity.auth_time is not None else int(now),
-        amr=amr,
-        acr=acr_for(amr),
+        auth_time=assurance.auth_time,
+        amr=assurance.amr,
+        acr=assurance.acr,
         created_at=now,
         last_seen_at=now,
         expires_at=now + rules.lifetime_seconds,

@@ -90,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("config")
     check.add_argument("--online", action="store_true", help="also fetch each provider's discovery document and JWKS")
     check.set_defaults(func=_check_config)
+    from idp_bridge.mfa_cli import add_mfa_commands
+
+    add_mfa_commands(sub)
     return parser
 
 

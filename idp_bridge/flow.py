@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from idp_bridge.oidc.assurance import ACR_MULTI_FACTOR, mfa_demanded
 from idp_bridge.oidc.errors import PageError
 from idp_bridge.store.records import AuthRequest, Session
 from policies.allow_list import AllowListRules, decide_provider, providers_for_portal
 from policies.decisions import Deny
 from policies.identity_allow_list import decide_identity, needs_fresh_identity
+from policies.mfa_requirement import Requirement
+from policies.mfa_trust import UpstreamMFA
 from providers.base import Identity
 
 
@@ -46,9 +49,20 @@ class Refuse:
 
 @dataclass(frozen=True)
 class SignIn:
-    """The upstream identity is acceptable: create the user and session, then issue a code."""
+    """The upstream identity is acceptable: create the user and session, then issue a code. `mfa` says how the
+    second factor was settled: "upstream" (trusted evidence), "not_required" or "remembered_device"."""
 
     identity: Identity
+    mfa: str = "not_required"
+
+
+@dataclass(frozen=True)
+class StepUp:
+    """A local second factor comes first (flow step 4); no session exists until it succeeds. With `session`, a
+    live session is stepped up instead: the second factor only, no new upstream login."""
+
+    reason: str
+    session: Session | None = None
 
 
 def _refusal(denial: Deny) -> Refuse:
@@ -67,11 +81,27 @@ def session_satisfies(request: AuthRequest, session: Session, rules: AllowListRu
     return not isinstance(decide_provider(rules, request.client_id, session.provider_id), Deny)
 
 
+def _may_step_up(request: AuthRequest, session: Session, rules: AllowListRules) -> bool:
+    """A session too old for `max_age` may still be stepped up when the portal asks for MFA: a fresh second
+    factor is the re-authentication (but prompt=login and max_age=0 always mean a new upstream login)."""
+    if request.prompt is not None and "login" in request.prompt.split(" "):
+        return False
+    if request.max_age == 0:
+        return False
+    return not isinstance(decide_provider(rules, request.client_id, session.provider_id), Deny)
+
+
 def after_authorize(
     request: AuthRequest, session: Session | None, rules: AllowListRules, now: float
-) -> IssueCode | ErrorToPortal | ChooseProvider | StartUpstream | Refuse:
-    if session is not None and session_satisfies(request, session, rules, now):
+) -> IssueCode | ErrorToPortal | ChooseProvider | StartUpstream | Refuse | StepUp:
+    demanded = mfa_demanded(request.acr_values)
+    satisfied = session is not None and session_satisfies(request, session, rules, now)
+    if session is not None and satisfied and (not demanded or session.acr == ACR_MULTI_FACTOR):
         return IssueCode(session)
+    if session is not None and demanded and _may_step_up(request, session, rules):
+        if request.prompt == "none":
+            return ErrorToPortal("interaction_required", "a second factor is required")
+        return StepUp("requested_by_portal", session)
     if request.prompt == "none":
         return ErrorToPortal("login_required", "the user must sign in")
     return choose_provider(request, rules)
@@ -114,3 +144,17 @@ def after_upstream(request: AuthRequest, identity: Identity, rules: AllowListRul
     if isinstance(account, Deny):
         return _refusal(account)
     return SignIn(identity)
+
+
+def after_first_factor(
+    identity: Identity, upstream: UpstreamMFA, requirement: Requirement, *, demanded: bool, remembered: bool
+) -> SignIn | StepUp:
+    """After the upstream login: sign in on trusted upstream MFA or when none is required; a remembered device
+    stands in for the second factor, except when the portal asked for MFA on this request."""
+    if upstream.proven:
+        return SignIn(identity, "upstream")
+    if not requirement.required:
+        return SignIn(identity, "not_required")
+    if remembered and not demanded:
+        return SignIn(identity, "remembered_device")
+    return StepUp(requirement.reason)

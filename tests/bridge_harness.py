@@ -19,6 +19,7 @@ from starlette.testclient import TestClient
 
 from idp_bridge.app import create_app
 from idp_bridge.clock import Clock
+from idp_bridge.config.mfa_model import MFAConfig
 from idp_bridge.config.model import (
     Config,
     OIDCProviderConfig,
@@ -53,7 +54,10 @@ def make_config(
     allowed: tuple[str, ...] | None = None,
     portal_providers: Mapping[str, tuple[str, ...] | None] | None = None,
     issuer: str = BRIDGE_ISSUER,
+    mfa: MFAConfig | None = None,
 ) -> Config:
+    """A bridge on the given upstreams. MFA is off unless `mfa` says otherwise: tests of other features sign in
+    with the upstream alone (tests/mfa turn it on)."""
     portal_providers = portal_providers or {}
     portals = {
         PORTAL_ID: PortalConfig(
@@ -85,6 +89,7 @@ def make_config(
             for pid, url in upstreams.items()
         },
         portals=portals,
+        mfa=mfa if mfa is not None else MFAConfig(required=False),
     )
 
 

@@ -13,7 +13,9 @@ from idp_bridge.flow import (
     Refuse,
     SignIn,
     StartUpstream,
+    StepUp,
     after_authorize,
+    after_first_factor,
     after_upstream,
     before_upstream,
     choose_provider,
@@ -21,6 +23,8 @@ from idp_bridge.flow import (
 )
 from idp_bridge.store.records import AuthRequest, Session
 from policies.allow_list import AllowListRules
+from policies.mfa_requirement import Requirement
+from policies.mfa_trust import UpstreamMFA
 from providers.base import Identity
 
 NOW = 1_700_000_000.0
@@ -70,6 +74,9 @@ def test_session_satisfies(request_: AuthRequest, session: Session, rules: Allow
     assert session_satisfies(request_, session, rules, NOW) is expected
 
 
+LOA2 = "urn:idp-bridge:loa:2"
+MFA_SESSION = replace(SESSION, acr=LOA2, amr=("pwd", "otp", "mfa"))
+
 AFTER_AUTHORIZE = [
     pytest.param(_req(), None, ChooseProvider(("acme", "globex", "initech")), id="no-session-choose"),
     pytest.param(_req(), SESSION, IssueCode(SESSION), id="sso"),
@@ -81,6 +88,21 @@ AFTER_AUTHORIZE = [
     pytest.param(_req(prompt="login"), SESSION, ChooseProvider(("acme", "globex", "initech")), id="prompt-login"),
     pytest.param(_req(client_id="kiosk"), SESSION, StartUpstream("globex"), id="session-from-other-provider"),
     pytest.param(_req(provider_hint="globex"), None, StartUpstream("globex"), id="hint"),
+    # A portal asking for MFA (acr_values): a loa:1 session is stepped up, not used for single sign-on.
+    pytest.param(_req(acr_values=LOA2), SESSION, StepUp("requested_by_portal", SESSION), id="loa2-steps-up-loa1"),
+    pytest.param(_req(acr_values=f"urn:other {LOA2}"), MFA_SESSION, IssueCode(MFA_SESSION), id="loa2-session-sso"),
+    pytest.param(_req(acr_values="urn:idp-bridge:loa:1"), SESSION, IssueCode(SESSION), id="loa1-request"),
+    pytest.param(_req(acr_values=LOA2, max_age=10), MFA_SESSION, StepUp("requested_by_portal", MFA_SESSION),
+                 id="loa2-too-old-fresh-second-factor"),
+    pytest.param(_req(acr_values=LOA2, max_age=0), MFA_SESSION, ChooseProvider(("acme", "globex", "initech")),
+                 id="loa2-max-age-0-new-login"),
+    pytest.param(_req(acr_values=LOA2, prompt="login"), SESSION, ChooseProvider(("acme", "globex", "initech")),
+                 id="loa2-prompt-login-new-login"),
+    pytest.param(_req(acr_values=LOA2, prompt="none"), SESSION,
+                 ErrorToPortal("interaction_required", "a second factor is required"), id="loa2-prompt-none"),
+    pytest.param(_req(acr_values=LOA2, client_id="kiosk"), SESSION, StartUpstream("globex"),
+                 id="loa2-session-provider-not-for-portal"),
+    pytest.param(_req(acr_values=LOA2), None, ChooseProvider(("acme", "globex", "initech")), id="loa2-no-session"),
 ]  # fmt: skip
 
 
@@ -150,3 +172,24 @@ def test_after_upstream(client_id: str, rules: AllowListRules, denial: str | Non
         assert step == SignIn(IDENTITY)
     else:
         assert isinstance(step, Refuse) and (step.page.status, step.page.audit_code) == (403, denial)
+
+
+PROVEN, UNPROVEN = UpstreamMFA(True, "proven", ("amr:mfa",)), UpstreamMFA(False, "no_mfa_evidence")
+REQUIRED, OPTIONAL = Requirement(True, "global_policy"), Requirement(False, "global_policy")
+
+
+@pytest.mark.parametrize(
+    ("upstream", "requirement", "demanded", "remembered", "expected"),
+    [
+        (PROVEN, REQUIRED, True, False, SignIn(IDENTITY, "upstream")),
+        (UNPROVEN, OPTIONAL, False, False, SignIn(IDENTITY, "not_required")),
+        (UNPROVEN, REQUIRED, False, True, SignIn(IDENTITY, "remembered_device")),
+        (UNPROVEN, REQUIRED, False, False, StepUp("global_policy")),
+        (UNPROVEN, Requirement(True, "requested_by_portal"), True, True, StepUp("requested_by_portal")),
+    ],
+    ids=["upstream-mfa", "not-required", "remembered", "step-up", "remembered-not-enough-when-demanded"],
+)
+def test_after_first_factor(
+    upstream: UpstreamMFA, requirement: Requirement, demanded: bool, remembered: bool, expected: object
+) -> None:
+    assert after_first_factor(IDENTITY, upstream, requirement, demanded=demanded, remembered=remembered) == expected

@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from idp_bridge.config.mfa_model import MFAConfig
 from idp_bridge.config.session_model import (
     FORWARD_AUTH_CLIENT_ID,
     BackchannelLogoutConfig,
@@ -191,6 +192,7 @@ class PortalConfig(_Section):
     backchannel_logout_uri: str | None = None
     post_logout_redirect_uris: tuple[str, ...] = ()
     allow_refresh_tokens: bool = False
+    require_mfa: bool | None = Field(default=None, description="Override mfa.required for this portal.")
 
     @field_validator("backchannel_logout_uri")
     @classmethod
@@ -243,6 +245,7 @@ class Config(_Section):
     portals: dict[Annotated[str, Field(min_length=1, max_length=128)], PortalConfig]
     backchannel_logout: BackchannelLogoutConfig = BackchannelLogoutConfig()
     forward_auth: ForwardAuthConfig = ForwardAuthConfig()
+    mfa: MFAConfig = MFAConfig()
 
     @model_validator(mode="after")
     def _cross_references(self) -> Config:

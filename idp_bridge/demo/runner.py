@@ -40,7 +40,11 @@ def demo_config(
     *, issuer: str, portal_url: str, upstreams: dict[str, str], data_dir: Path, secret_key: str,
     portal_secret: str,
 ) -> Config:  # fmt: skip
-    """The demo's configuration: dev mode (http on loopback), SQLite in `data_dir`, one portal."""
+    """The demo's configuration: dev mode (http on loopback), SQLite in `data_dir`, one portal, MFA required.
+
+    Bob's upstream evidence is trusted by the generic OIDC defaults: his id_token says `amr: ["pwd","mfa"]`, and the
+    upstream (authlib under oidc-provider-mock) stamps every id_token with `auth_time` = the moment it was issued,
+    so the evidence is always fresh; no `accept_missing_auth_time` is needed."""
     names = {"contoso": "Contoso SSO (demo)", "fabrikam": "Fabrikam SSO (demo)"}
     return Config(
         server=ServerConfig(issuer=issuer, dev_mode=True, secret_key=SecretStr(secret_key)),
@@ -110,7 +114,9 @@ def run_demo(*, host: str, port: int, data_dir: str) -> None:
             f"\n  idp-bridge demo is running.\n\n"
             f"  Open the demo portal:  {portal_url}/\n"
             f"  Bridge (OIDC issuer):  {issuer}/.well-known/openid-configuration\n"
-            f"  Demo upstreams:        {', '.join(upstreams.values())} (users: {users})\n\n"
+            f"  Demo upstreams:        {', '.join(upstreams.values())} (users: {users})\n"
+            f"  Step-up MFA:           bob's upstream login proves MFA (no local step); alice sets up an\n"
+            f"                         authenticator app at her first sign-in (QR code), then enters its codes\n\n"
             f"  Press Ctrl+C to stop.\n",
             flush=True,
         )

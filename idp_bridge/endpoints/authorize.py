@@ -7,9 +7,10 @@ from starlette.responses import RedirectResponse, Response
 
 from idp_bridge.bridge import Bridge
 from idp_bridge.browser_session import current_session, redirect_with_code
+from idp_bridge.endpoints.mfa_gate import step_up_session
 from idp_bridge.endpoints.signed_out import notice_page, signed_out_notice
 from idp_bridge.endpoints.upstream_start import start_upstream
-from idp_bridge.flow import ChooseProvider, ErrorToPortal, IssueCode, Refuse, StartUpstream, after_authorize
+from idp_bridge.flow import ChooseProvider, ErrorToPortal, IssueCode, Refuse, StartUpstream, StepUp, after_authorize
 from idp_bridge.oidc.authorize_request import AuthorizeError, validate_authorize
 from idp_bridge.oidc.errors import PageError
 from idp_bridge.pages import NO_STORE, error_page
@@ -45,6 +46,8 @@ async def authorize(request: Request) -> Response:
     step = after_authorize(auth_request, session, bridge.allow_list, now)
     if isinstance(step, IssueCode):
         return await redirect_with_code(bridge, request, auth_request, step.session, now)
+    if isinstance(step, StepUp) and step.session is not None:
+        return await step_up_session(bridge, request, auth_request, step.session, now)
     if isinstance(step, ErrorToPortal):
         await bridge.auditor.record(
             "authorize.rejected",
@@ -68,7 +71,7 @@ async def authorize(request: Request) -> Response:
         return await notice_page(bridge, request, notice, f"/login?request={auth_request.id}")
     if isinstance(step, StartUpstream):
         return await start_upstream(bridge, request, auth_request, step.provider_id, now)
-    assert isinstance(step, ChooseProvider)
+    assert isinstance(step, ChooseProvider), step
     return RedirectResponse(f"/login?request={auth_request.id}", status_code=303, headers=NO_STORE)
 
 

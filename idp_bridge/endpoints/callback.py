@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from idp_bridge.bridge import Bridge
-from idp_bridge.browser_session import redirect_with_code, set_session_cookie, start_session
+from idp_bridge.endpoints.mfa_gate import after_upstream_login
 from idp_bridge.endpoints.upstream_start import binding_matches
 from idp_bridge.flow import Refuse, after_upstream
 from idp_bridge.pages import error_page
@@ -102,12 +102,5 @@ async def callback(request: Request) -> Response:
             403, "Account disabled", "Your account is disabled. Contact your security team.", "user_disabled",
             client_id=auth_request.client_id,
         )  # fmt: skip
-    session, token = await start_session(bridge, request, user, identity, now)
-    await bridge.store.delete_auth_request(auth_request.id)
-    await bridge.auditor.record(
-        "login.success", "success", request=request, user_id=user.id, client_id=auth_request.client_id,
-        provider_id=provider_id, session_id=session.id, amr=list(session.amr), acr=session.acr,
-    )  # fmt: skip
-    response = await redirect_with_code(bridge, request, auth_request, session, now)
-    set_session_cookie(bridge, response, token)
-    return response
+    # Second factor (flow step 4), then session and code: trusted upstream MFA, not required, or a step-up.
+    return await after_upstream_login(bridge, request, auth_request, user, identity, now)

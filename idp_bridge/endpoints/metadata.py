@@ -18,6 +18,8 @@ def discovery_document(bridge: Bridge) -> dict[str, Any]:
         "authorization_endpoint": f"{issuer}/authorize",
         "token_endpoint": f"{issuer}/token",
         "userinfo_endpoint": f"{issuer}/userinfo",
+        "introspection_endpoint": f"{issuer}/introspect",
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "jwks_uri": f"{issuer}/jwks",
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

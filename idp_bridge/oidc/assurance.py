@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 # Levels the bridge asserts (documented in docs/acr.md and advertised in discovery).
 ACR_SINGLE_FACTOR = "urn:idp-bridge:loa:1"  # upstream SSO, no multi-factor evidence
@@ -23,3 +24,38 @@ def registered_amr(values: Iterable[str]) -> tuple[str, ...]:
 
 def acr_for(amr: Iterable[str]) -> str:
     return ACR_MULTI_FACTOR if "mfa" in set(amr) else ACR_SINGLE_FACTOR
+
+
+@dataclass(frozen=True)
+class Assurance:
+    """What the bridge vouches for about one login: its tokens' `amr`, `acr` and `auth_time`."""
+
+    amr: tuple[str, ...]
+    acr: str
+    auth_time: int
+
+
+# The `amr` each local second factor adds (RFC 8176). Email codes are one-time passwords too; a recovery code is a
+# single-use secret the user holds (NIST's "look-up secret"), for which the closest registered value is also `otp`.
+LOCAL_METHOD_AMR = {"totp": ("otp",), "email": ("otp",), "sms": ("sms",), "recovery_code": ("otp",)}
+
+
+def upstream_assurance(upstream_amr: Iterable[str], mfa_proven: bool, auth_time: int) -> Assurance:
+    """A login on the upstream's word alone. `mfa` appears only when the bridge trusts the upstream's evidence
+    (policies.mfa_trust): an untrusted or stale "mfa" from upstream is not relayed."""
+    amr = tuple(v for v in registered_amr(upstream_amr) if v != "mfa")
+    if mfa_proven:
+        return Assurance((*amr, "mfa"), ACR_MULTI_FACTOR, auth_time)
+    return Assurance(amr, ACR_SINGLE_FACTOR, auth_time)
+
+
+def local_factor_assurance(first_factor_amr: Iterable[str], method: str, completed_at: int) -> Assurance:
+    """The first factor (upstream login or an existing session) plus a local second factor completed now."""
+    amr = [v for v in registered_amr(first_factor_amr) if v != "mfa"]
+    amr += [v for v in LOCAL_METHOD_AMR[method] if v not in amr]
+    return Assurance((*amr, "mfa"), ACR_MULTI_FACTOR, completed_at)
+
+
+def mfa_demanded(acr_values: str | None) -> bool:
+    """Whether a portal's `acr_values` asks for the bridge's multi-factor level."""
+    return acr_values is not None and ACR_MULTI_FACTOR in acr_values.split(" ")

@@ -22,6 +22,8 @@ from idp_bridge.store.records import (
     Session,
     User,
 )
+from idp_bridge.store.sqlite_mfa import SQLiteMFAMixin
+from idp_bridge.store.sqlite_mfa_schema import MFA_PURGE
 from idp_bridge.store.sqlite_schema import DDL, SCHEMA_VERSION
 from idp_bridge.store.sqlite_session_rules import SQLiteSessionRules
 
@@ -86,7 +88,7 @@ def _decode(cls: type[R], row: sqlite3.Row) -> R:
     return cls(**values)
 
 
-class SQLiteStore(SQLiteSessionRules):
+class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin):
     """The Store protocol on one SQLite file (or ":memory:"), one connection per store (per process).
 
     Every read-modify-write is either one statement (`UPDATE/DELETE ... RETURNING`, `INSERT ... ON
@@ -367,5 +369,6 @@ class SQLiteStore(SQLiteSessionRules):
                     "DELETE FROM codes WHERE expires_at <= :code_cutoff",
                     "DELETE FROM access_tokens WHERE expires_at <= :now",
                     f"DELETE FROM sessions WHERE NOT ({_LIVE})",  # noqa: S608 - constant
+                    *MFA_PURGE,
                 )
             )

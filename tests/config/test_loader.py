@@ -261,6 +261,18 @@ SINGLE_MISTAKES: list[tuple[str, dict[str, object], str]] = [
     ),
     ("secret of wrong type", {"server.secret_key": 12345}, "server.secret_key: must be a string (got '***')"),
     ("secret list", {"portals.wiki.client_secret": ["x"]}, "portals.wiki.client_secret: must be a string (got '***')"),
+    # mfa
+    ("too many failures", {"mfa.max_failures": 101}, "mfa.max_failures: must be between 1 and 100 (got '101')"),
+    ("unknown role", {"mfa.required_roles": ["root"]},
+     "mfa.required_roles[0]: must be one of 'super_admin', 'admin', 'technician', 'auditor' (got 'root')"),
+    ("short mfa key", {"mfa.encryption_key": "short"},
+     "mfa.encryption_key: must be at least 32 characters (got '***')"),
+    ("email method without smtp", {"mfa.default_method": "email"},
+     "mfa: default_method 'email' needs an [mfa.email] table"),
+    ("sms template without placeholders", {"mfa.sms": {"url": "https://sms.test/send", "body_template": {"to": "x"}}},
+     "mfa.sms.body_template: must contain '{to}' and '{message}' in its values"),
+    ("portal require_mfa", {"portals.wiki.require_mfa": "yes please"},
+     "portals.wiki.require_mfa: must be true or false (got 'yes please')"),
 ]
 
 
@@ -555,6 +567,10 @@ def test_example_without_its_env_vars_names_them() -> None:
             ("providers.google.client_secret", "IDP_BRIDGE_GOOGLE_CLIENT_SECRET"),
             ("providers.okta.client_secret", "IDP_BRIDGE_OKTA_CLIENT_SECRET"),
             ("portals.wiki.client_secret", "IDP_BRIDGE_WIKI_CLIENT_SECRET"),
+            ("mfa.encryption_key", "IDP_BRIDGE_MFA_KEY"),
+            ("mfa.previous_encryption_key", "IDP_BRIDGE_MFA_PREVIOUS_KEY"),
+            ("mfa.email.password", "IDP_BRIDGE_SMTP_PASSWORD"),
+            ("mfa.sms.auth_header", "IDP_BRIDGE_SMS_AUTH"),
         ]
     ]
 

@@ -64,8 +64,8 @@ def _browser() -> httpx2.Client:
 
 def test_second_browser_signs_the_first_out_of_the_portal(demo: Demo) -> None:
     with _browser() as first, _browser() as second:
-        demo.sign_in(first, "alice")
-        demo.sign_in(second, "alice")
+        demo.sign_in(first, "bob")
+        demo.sign_in(second, "bob")  # bob: upstream MFA, no local step
         deadline = time.monotonic() + 10  # the back-channel delivery runs after the bridge answered
         while 'id="signed-in"' in (page := first.get(f"{demo.portal}/").text):
             assert time.monotonic() < deadline, "the portal never heard of the eviction"

@@ -31,6 +31,7 @@ def write_config(directory: Path, issuer: str, port: int, upstreams: Mapping[str
         "store": {"path": str(directory / "bridge.sqlite3")},
         "signing": {"key_file": str(directory / "signing.json"), "algorithm": "RS256"},
         "policy": {"allowed_providers": list(upstreams)},
+        "mfa": {"required": False},  # these tests are about the OIDC side; tests/mfa cover MFA
         "providers": {
             pid: {
                 "kind": "oidc",

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
+import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -74,7 +75,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
             httpx2.get(f"http://127.0.0.1:{upstream_port}/.well-known/openid-configuration", timeout=1)
 
 
-def test_demo_login_in_a_real_browser(demo: tuple[str, str], page: Page) -> None:
+def test_demo_user_with_upstream_mfa_needs_no_local_factor(demo: tuple[str, str], page: Page) -> None:
     portal, bridge_issuer = demo
     page.goto(portal + "/")
     expect(page.locator("h1")).to_have_text("Demo portal")
@@ -84,12 +85,30 @@ def test_demo_login_in_a_real_browser(demo: tuple[str, str], page: Page) -> None
     expect(page.locator(".providers a")).to_have_count(2)
     page.click("text=Contoso SSO (demo)")
     # The upstream provider's own sign-in page: a one-click button per demo user.
-    page.click("button[name=sub][value=alice]")
-    expect(page.locator("#who")).to_contain_text("Alice Technician")
-    expect(page.locator('tr[data-claim="email"] .claim-value')).to_have_text("alice@example.com")
-    expect(page.locator('tr[data-claim="acr"] .claim-value')).to_have_text("urn:idp-bridge:loa:1")
+    page.click("button[name=sub][value=bob]")
+    expect(page.locator("#who")).to_contain_text("Bob Admin")
+    expect(page.locator('tr[data-claim="email"] .claim-value')).to_have_text("bob@example.com")
+    expect(page.locator('tr[data-claim="acr"] .claim-value')).to_have_text("urn:idp-bridge:loa:2")
     expect(page.locator('tr[data-claim="iss"] .claim-value')).to_have_text(bridge_issuer)
     assert page.url.startswith(portal)
+
+
+def test_demo_user_without_upstream_mfa_enrolls_an_authenticator(demo: tuple[str, str], page: Page) -> None:
+    portal, _ = demo
+    page.goto(portal + "/")
+    page.click("#sign-in")
+    page.click("text=Contoso SSO (demo)")
+    page.click("button[name=sub][value=alice]")
+    expect(page.locator("h1")).to_have_text("Set up two-factor authentication")
+    secret = page.locator("#totp-secret").get_attribute("data-secret")
+    assert secret and len(secret) == 32
+    page.fill("#code", pyotp.TOTP(secret).now())
+    page.click("#confirm-enrollment")
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
+    page.click("#continue")
+    expect(page.locator("#who")).to_contain_text("Alice Technician")
+    expect(page.locator('tr[data-claim="acr"] .claim-value')).to_have_text("urn:idp-bridge:loa:2")
+    expect(page.locator('tr[data-claim="amr"] .claim-value')).to_contain_text("otp")
 
 
 def _sign_in(page: Page, portal: str, user: str) -> None:

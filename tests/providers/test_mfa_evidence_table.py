@@ -1,9 +1,7 @@
-"""The MFA trust outcome each provider's evidence should lead to, stated as data.
+"""The MFA trust outcome each provider's evidence leads to, stated as data and decided by policies.mfa_trust.
 
-The decision belongs to policies.mfa_trust (issue 3, written in parallel). Until it is merged, `reference_trust`
-below is a stand-in that encodes the rules of GUIDE.md §5 and docs/providers/*.md; the coordinator replaces it
-with the policy's function (TODO(merge): `from policies.mfa_trust import ...`) and this table must still pass.
-Each row's Identity is what the provider tests show the provider module really produces for that upstream answer.
+Each row's Identity is what the provider tests show the provider module really produces for that upstream answer;
+the table pins that the provider modules and the trust policy agree.
 """
 
 from __future__ import annotations
@@ -12,6 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from policies.mfa_trust import trust_rules, upstream_mfa
 from providers.base import Identity
 
 NOW = 1_700_000_000
@@ -32,15 +31,15 @@ ENTRA = Trust(trusted_acrs=("c1",))
 GOOGLE = Trust(trusted_amr=())
 
 
-def reference_trust(identity: Identity, trust: Trust) -> bool:
-    """Stand-in for policies.mfa_trust: does this upstream login count as MFA?"""
-    if identity.kind == "google":
-        return False
-    if set(identity.amr) & set(trust.trusted_amr):
-        return True
-    if identity.acr is not None and identity.acr in identity.requested_acr_values and identity.acr in trust.trusted_acr:
-        return True
-    return bool(set(identity.acrs) & set(identity.requested_acrs) & set(trust.trusted_acrs))
+def decided_trust(identity: Identity, trust: Trust) -> bool:
+    """The policy's verdict, with the operator's [providers.X.mfa] table as `trust` (kind defaults otherwise)."""
+    rules = trust_rules(
+        identity.kind,
+        trusted_amr=trust.trusted_amr,
+        trusted_acr=trust.trusted_acr or None,
+        trusted_acrs=trust.trusted_acrs,
+    )
+    return upstream_mfa(identity, rules, now=NOW).proven
 
 
 def okta(amr: tuple[str, ...], acr: str | None, requested: tuple[str, ...] = (TWO_FA,)) -> Identity:
@@ -73,4 +72,4 @@ ROWS: list[tuple[str, Identity, Trust, bool]] = [
 
 @pytest.mark.parametrize(("identity", "trust", "expected"), [r[1:] for r in ROWS], ids=[r[0] for r in ROWS])
 def test_mfa_evidence_outcome(identity: Identity, trust: Trust, expected: bool) -> None:
-    assert reference_trust(identity, trust) is expected
+    assert decided_trust(identity, trust) is expected

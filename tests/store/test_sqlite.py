@@ -17,13 +17,14 @@ from idp_bridge.store.records import CodeTakeStatus, secret_hash
 from idp_bridge.store.sqlite import SQLiteStore
 from idp_bridge.store.sqlite_schema import SCHEMA_VERSION
 from tests.store.conformance import AUTH_REQUEST, CODE, T0, StoreConformance, session
+from tests.store.conformance_mfa import MFAStoreConformance
 from tests.store.conformance_session_rules import SessionRulesConformance
 
 PROCESSES = 4
 RACE_KEYS = 25
 
 
-class TestSQLiteFile(StoreConformance):
+class TestSQLiteFile(StoreConformance, MFAStoreConformance):
     @pytest.fixture
     async def store(self, tmp_path: Path) -> AsyncIterator[Store]:
         store = SQLiteStore(str(tmp_path / "store.db"))
@@ -32,7 +33,7 @@ class TestSQLiteFile(StoreConformance):
         await store.close()
 
 
-class TestSQLiteMemory(StoreConformance):
+class TestSQLiteMemory(StoreConformance, MFAStoreConformance):
     @pytest.fixture
     async def store(self) -> AsyncIterator[Store]:
         store = SQLiteStore(":memory:")
@@ -143,6 +144,8 @@ def _worker(path: str, op: str, keys: list[str], barrier: Any, results: Any) -> 
             for key in keys:
                 if op == "take_code":
                     out.append((await store.take_code(key, T0 + 1)).status.value)
+                elif op == "accept_totp":
+                    out.append(str(await store.accept_totp_timecode(key, "enc", 101)))
                 else:
                     user = await store.upsert_user(
                         issuer="https://idp.test", subject=key, provider_id="entra", email=None, name=None, now=T0
@@ -203,6 +206,22 @@ async def test_processes_racing_first_login_create_one_user_each(tmp_path: Path)
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT count(*) FROM users").fetchone()[0] == RACE_KEYS
     conn.close()
+
+
+async def test_processes_racing_one_totp_time_step_accept_it_once(tmp_path: Path) -> None:
+    path = str(tmp_path / "shared.db")
+    store = SQLiteStore(path)
+    await store.open()
+    users = [f"user-{i}" for i in range(RACE_KEYS)]
+    for user in users:
+        await store.begin_totp_enrollment(user, "enc", T0)
+        await store.confirm_totp_enrollment(user, "enc", 100, T0)
+    await store.close()
+
+    outputs = _race_processes(path, "accept_totp", users)
+
+    for i in range(RACE_KEYS):
+        assert sorted(out[i] for out in outputs) == ["False"] * (PROCESSES - 1) + ["True"], f"user {i}"
 
 
 # -- session rules (issue 4) ---------------------------------------------------------------------------

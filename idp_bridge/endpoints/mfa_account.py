@@ -1,0 +1,215 @@
+"""/account/mfa: a signed-in technician's own MFA settings: method, authenticator reconfiguration, recovery codes,
+remembered devices, turning MFA off (with confirmation, where policy allows) or on. Saving settings signs the
+technician out everywhere. Forms carry a CSRF token derived from the session."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from idp_bridge.bridge import Bridge
+from idp_bridge.browser_session import current_session
+from idp_bridge.endpoints.mfa_common import read_form, verdict_message
+from idp_bridge.endpoints.mfa_login import codes_page, enrollment_page
+from idp_bridge.mfa import admin, recovery_codes, totp
+from idp_bridge.mfa.factors import (
+    Check,
+    Verdict,
+    check_recovery_code,
+    check_totp,
+    confirm_enrollment,
+    issue_recovery_codes,
+)
+from idp_bridge.mfa.methods import METHOD_NAMES, destination, effective_method
+from idp_bridge.mfa.services import MFAServices, mfa_services
+from idp_bridge.pages import error_page, render
+from idp_bridge.store.records import Session, User
+from policies.mfa_requirement import TechnicianMFA, may_turn_off, mfa_required
+
+Handler = Callable[[Bridge, MFAServices, Request, Session, User, dict[str, str], float], Awaitable[Response]]
+_NOT_SIGNED_IN = "You are not signed in. Sign in through one of your applications, then come back to this page."
+
+
+def account_csrf(mfa: MFAServices, session: Session) -> str:
+    return mfa.box.keyed_hash("account-csrf", session.token_hash)[:43]
+
+
+async def _signed_in(bridge: Bridge, request: Request, now: float) -> tuple[Session, User] | Response:
+    session = await current_session(bridge, request, now)
+    user = await bridge.store.get_user(session.user_id) if session else None
+    if session is None or user is None or user.disabled:
+        await bridge.auditor.record("mfa.account.rejected", "failure", request=request, reason="not_signed_in")
+        return error_page(401, "Not signed in", _NOT_SIGNED_IN)
+    return session, user
+
+
+def _account_post(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        bridge: Bridge = request.app.state.bridge
+        mfa = mfa_services(request)
+        now = bridge.clock.now()
+        found = await _signed_in(bridge, request, now)
+        if isinstance(found, Response):
+            return found
+        session, user = found
+        params = await read_form(bridge, request, account_csrf(mfa, session), user.id)
+        if isinstance(params, Response):
+            return params
+        return await handler(bridge, mfa, request, session, user, params, now)
+
+    return endpoint
+
+
+async def _page(bridge: Bridge, mfa: MFAServices, session: Session, user: User, now: float, *, status: int = 200,
+                error: str | None = None, notice: str | None = None) -> Response:  # fmt: skip
+    settings = await bridge.store.get_mfa_settings(user.id)
+    technician = TechnicianMFA(role=settings.role, enforced=settings.enforced, choice=settings.choice)  # type: ignore[arg-type]
+    authenticator = await bridge.store.get_totp(user.id)
+    devices = await bridge.store.list_remembered_devices(user.id, now)
+    method = effective_method(mfa, settings, user)
+    return render(
+        "account_mfa.html", status=status, error=error, notice=notice, time_hint=False, csrf=account_csrf(mfa, session),
+        method=method, method_name=METHOD_NAMES[method], choice=settings.choice, enforced=settings.enforced,
+        required=mfa_required(mfa.requirement, "", technician, requested_by_portal=False).required,
+        may_choose=mfa.config.technician_may_choose_method, may_turn_off=may_turn_off(mfa.requirement, technician),
+        methods=[{"id": m, "name": METHOD_NAMES[m], "available": m == "totp" or bool(destination(settings, user, m))}
+                 for m in mfa.methods()],
+        totp_active=authenticator is not None and authenticator.secret is not None,
+        codes_left=await bridge.store.count_recovery_codes(user.id),
+        locked=(await bridge.store.get_failures(user.id, "totp")).locked,
+        devices=[{"id": d.id, "user_agent": d.user_agent, "created": _day(d.created_at), "expires": _day(d.expires_at)}
+                 for d in devices],
+    )  # fmt: skip
+
+
+def _day(at: float) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(at))
+
+
+def _signed_out(mfa: MFAServices, bridge: Bridge, title: str, message: str) -> Response:
+    response = render("account_mfa_saved.html", title=title, message=message)
+    bridge.session_cookie.clear(response)
+    mfa.device_cookie.clear(response)
+    return response
+
+
+async def show(request: Request) -> Response:
+    bridge: Bridge = request.app.state.bridge
+    now = bridge.clock.now()
+    found = await _signed_in(bridge, request, now)
+    if isinstance(found, Response):
+        return found
+    return await _page(bridge, mfa_services(request), found[0], found[1], now)
+
+
+@_account_post
+async def set_method(bridge: Bridge, mfa: MFAServices, request: Request, session: Session, user: User,
+                     params: dict[str, str], now: float) -> Response:  # fmt: skip
+    method = params.get("method", "")
+    settings = await bridge.store.get_mfa_settings(user.id)
+    if not mfa.config.technician_may_choose_method or method not in mfa.methods() or (
+        method != "totp" and not destination(settings, user, method)
+    ):  # fmt: skip
+        await bridge.auditor.record(
+            "mfa.settings.rejected", "failure", request=request, user_id=user.id, method=method[:16]
+        )
+        return await _page(bridge, mfa, session, user, now, status=400, error="That method cannot be chosen.")
+    await admin.save_settings(bridge.store, user.id, now, method=method)
+    await bridge.auditor.record("mfa.settings.changed", "success", request=request, user_id=user.id, method=method)
+    return _signed_out(mfa, bridge, "Method saved", f"Your method is now: {METHOD_NAMES[method]}.")
+
+
+@_account_post
+async def revoke_device(bridge: Bridge, mfa: MFAServices, request: Request, session: Session, user: User,
+                        params: dict[str, str], now: float) -> Response:  # fmt: skip
+    device_id = params.get("device_id", "")
+    if not await bridge.store.delete_remembered_device(user.id, device_id):
+        return await _page(bridge, mfa, session, user, now, status=404, error="No such remembered device.")
+    await bridge.auditor.record("mfa.remembered_device.revoked", "success", request=request, user_id=user.id,
+                                device_id=device_id)  # fmt: skip
+    return await _page(bridge, mfa, session, user, now, notice="The device was forgotten.")
+
+
+async def _current_factor(mfa: MFAServices, bridge: Bridge, user: User, raw: str, now: float, *,
+                          recovery_allowed: bool) -> Check:  # fmt: skip
+    code = totp.normalize_code(raw)
+    if code is not None:
+        return await check_totp(mfa, bridge.store, user.id, code, now)
+    recovery = recovery_codes.normalize(raw) if recovery_allowed else None
+    if recovery is not None:
+        return await check_recovery_code(mfa, bridge.store, user.id, recovery, now)
+    return Check(Verdict.WRONG)
+
+
+@_account_post
+async def reset_codes(bridge: Bridge, mfa: MFAServices, request: Request, session: Session, user: User,
+                      params: dict[str, str], now: float) -> Response:  # fmt: skip
+    check = await _current_factor(mfa, bridge, user, params.get("reset_code", ""), now, recovery_allowed=False)
+    if check.verdict is not Verdict.OK:
+        status, message = verdict_message(check, mfa.config.max_failures)
+        await bridge.auditor.record("mfa.recovery_codes.reset_refused", "failure", request=request, user_id=user.id,
+                                    verdict=check.verdict.value)  # fmt: skip
+        return await _page(bridge, mfa, session, user, now, status=status, error=message)
+    codes = await issue_recovery_codes(mfa, bridge.store, user.id, now)
+    await bridge.auditor.record("mfa.recovery_codes.reset", "success", request=request, user_id=user.id)
+    return codes_page(codes, user, mfa, None, "", "Your old recovery codes no longer work.")
+
+
+@_account_post
+async def reconfigure(bridge: Bridge, mfa: MFAServices, request: Request, session: Session, user: User,
+                      params: dict[str, str], now: float) -> Response:  # fmt: skip
+    check = await _current_factor(mfa, bridge, user, params.get("code", ""), now, recovery_allowed=True)
+    if check.verdict is not Verdict.OK:
+        status, message = verdict_message(check, mfa.config.max_failures)
+        await bridge.auditor.record("mfa.totp.reconfigure_refused", "failure", request=request, user_id=user.id,
+                                    verdict=check.verdict.value)  # fmt: skip
+        return await _page(bridge, mfa, session, user, now, status=status, error=message)
+    await bridge.auditor.record("mfa.totp.reconfigure_started", "success", request=request, user_id=user.id)
+    return await enrollment_page(bridge, mfa, user, account_csrf(mfa, session), "/account/mfa/reconfigure/confirm", now)
+
+
+@_account_post
+async def confirm_reconfigure(bridge: Bridge, mfa: MFAServices, request: Request, session: Session, user: User,
+                              params: dict[str, str], now: float) -> Response:  # fmt: skip
+    code = totp.normalize_code(params.get("code", ""))
+    check = await confirm_enrollment(mfa, bridge.store, user.id, code, now) if code else Check(Verdict.WRONG)
+    if check.verdict is not Verdict.OK:
+        _, message = verdict_message(check, mfa.config.max_failures)
+        return await enrollment_page(bridge, mfa, user, account_csrf(mfa, session), "/account/mfa/reconfigure/confirm",
+                                     now, status=400, error=message)  # fmt: skip
+    await admin.sign_out_everywhere(bridge.store, user.id, now, "mfa_reconfigured")
+    await bridge.auditor.record("mfa.totp.reconfigured", "success", request=request, user_id=user.id)
+    response = codes_page(check.codes, user, mfa, None, "",
+                          "Your new authenticator is set up; the old one no longer works. You have been signed out "
+                          "everywhere: sign in again from your application.")  # fmt: skip
+    bridge.session_cookie.clear(response)
+    mfa.device_cookie.clear(response)
+    return response
+
+
+@_account_post
+async def disable(bridge: Bridge, mfa: MFAServices, request: Request, session: Session, user: User,
+                  params: dict[str, str], now: float) -> Response:  # fmt: skip
+    settings = await bridge.store.get_mfa_settings(user.id)
+    technician = TechnicianMFA(role=settings.role, enforced=settings.enforced, choice=settings.choice)  # type: ignore[arg-type]
+    if not may_turn_off(mfa.requirement, technician):
+        await bridge.auditor.record("mfa.disable.refused", "denied", request=request, user_id=user.id)
+        return await _page(bridge, mfa, session, user, now, status=403,
+                           error="Two-factor authentication is required for your account and cannot be turned off.")
+    if params.get("confirm") != "yes":
+        return render("account_mfa_confirm.html", csrf=account_csrf(mfa, session))
+    await admin.turn_off(bridge.store, user.id, now)
+    await bridge.auditor.record("mfa.disabled", "success", request=request, user_id=user.id)
+    return _signed_out(mfa, bridge, "Two-factor authentication turned off", "Two-factor authentication is off.")
+
+
+@_account_post
+async def enable(bridge: Bridge, mfa: MFAServices, request: Request, session: Session, user: User,
+                 params: dict[str, str], now: float) -> Response:  # fmt: skip
+    await admin.save_settings(bridge.store, user.id, now, choice="on")
+    await bridge.auditor.record("mfa.enabled", "success", request=request, user_id=user.id)
+    return _signed_out(mfa, bridge, "Two-factor authentication turned on",
+                       "You will set up your second factor at your next sign-in.")  # fmt: skip

@@ -1,0 +1,1 @@
+"""MFA mechanics: TOTP, recovery codes, email/SMS codes, remembered devices, secrets at rest, pending logins."""

@@ -1,0 +1,27 @@
+"""Which second factor a technician uses: their method if set and deliverable, else the configured default, else
+the authenticator app (which always works without a destination)."""
+
+from __future__ import annotations
+
+from idp_bridge.mfa.services import MFAServices
+from idp_bridge.store.mfa_records import TechnicianMFASettings
+from idp_bridge.store.records import User
+
+METHOD_NAMES = {"totp": "Authenticator app", "email": "Email code", "sms": "SMS code"}
+
+
+def destination(settings: TechnicianMFASettings, user: User, method: str) -> str | None:
+    if method == "email":
+        return settings.email or user.email
+    if method == "sms":
+        return settings.phone
+    return None
+
+
+def effective_method(mfa: MFAServices, settings: TechnicianMFASettings, user: User) -> str:
+    for method in (settings.method, mfa.config.default_method):
+        if method is None or method not in mfa.methods():
+            continue
+        if method == "totp" or destination(settings, user, method):
+            return method
+    return "totp"

@@ -1,0 +1,124 @@
+"""Email codes through a real SMTP server and SMS codes through a local HTTP gateway: validity, attempts, resend
+cooldown, delivery failures, and a delivery log that never holds the code."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from idp_bridge.config.mfa_model import EmailConfig, SMSConfig
+from idp_bridge.mfa import admin
+from tests.mfa.mfa_harness import Bridge, alert, csrf, mfa_bridge, mfa_config
+from tests.mfa.receivers import Gateway, Mailbox, sms_gateway, smtp_server
+from tests.mfa.test_totp_login import redeem
+from tests.store_peek import audit_types
+
+
+@pytest.fixture(scope="module")
+def mailbox() -> Iterator[Mailbox]:
+    with smtp_server() as box:
+        yield box
+
+
+@pytest.fixture(scope="module")
+def gateway() -> Iterator[Gateway]:
+    with sms_gateway() as gw:
+        yield gw
+
+
+@pytest.fixture
+def bridge(tmp_path: Path, upstreams: dict[str, str], key_file: Path, mailbox: Mailbox,
+           gateway: Gateway) -> Iterator[Bridge]:  # fmt: skip
+    config = mfa_config(
+        tmp_path, upstreams, key_file,
+        email=EmailConfig(host="127.0.0.1", port=mailbox.port, security="none", from_address="sso@bridge.test"),
+        sms=SMSConfig(url=gateway.url, auth_header=SecretStr("Bearer gw-token")),
+    )  # fmt: skip
+    with mfa_bridge(config) as b:
+        yield b
+
+
+def _with_method(bridge: Bridge, sub: str, method: str, **extra: str) -> None:
+    """A first login creates the user; an admin sets the method (which signs them out everywhere)."""
+    bridge.login(sub)
+    bridge.call(admin.save_settings, bridge.store, bridge.user_id(sub), bridge.clock.now(), method=method, **extra)
+
+
+def test_email_code_signs_in(bridge: Bridge, mailbox: Mailbox) -> None:
+    _with_method(bridge, "mia@example.com", "email")
+    sent_before = len(mailbox.messages)
+    page = bridge.login("mia@example.com", prompt="login").page
+    assert page is not None and "m•••@example.com" in page.text
+    assert len(mailbox.messages) == sent_before + 1
+    message = mailbox.messages[-1]
+    assert message["To"] == "mia@example.com" and message["From"] == "sso@bridge.test"
+    code = mailbox.last_code()
+    done = bridge.follow(bridge.post("/mfa/otp", {"csrf_token": csrf(page), "code": code}))
+    claims = redeem(bridge, done.params["code"])
+    assert (claims["acr"], claims["amr"]) == ("urn:idp-bridge:loa:2", ["otp", "mfa"])
+    # The delivery log and the audit trail never hold the code.
+    with sqlite3.connect(bridge.db) as conn:
+        logged = conn.execute("SELECT * FROM otp_deliveries").fetchall() + conn.execute(
+            "SELECT detail FROM audit_events"
+        ).fetchall()
+    conn.close()
+    assert logged and all(code not in str(row) for row in logged)
+
+
+def test_fourth_attempt_and_expiry(bridge: Bridge, mailbox: Mailbox) -> None:
+    _with_method(bridge, "noa@example.com", "email")
+    page = bridge.login("noa@example.com", prompt="login").page
+    assert page is not None
+    token, code = csrf(page), mailbox.last_code()
+    wrong = "000000" if code != "000000" else "111111"
+    answers = [bridge.post("/mfa/otp", {"csrf_token": token, "code": wrong}) for _ in range(3)]
+    assert [a.status_code for a in answers] == [400, 400, 400]
+    assert "2 attempts left" in alert(answers[0]) and "1 attempt left" in alert(answers[1])
+    assert "no longer works" in alert(answers[2])
+    fourth = bridge.post("/mfa/otp", {"csrf_token": token, "code": code})  # even the right code: it is spent
+    assert fourth.status_code == 400 and "Request a new code" in alert(fourth)
+    # A new code (after the cooldown) works, but not after 3 minutes.
+    too_soon = bridge.post("/mfa/otp/resend", {"csrf_token": token})
+    assert too_soon.status_code == 429 and "seconds" in alert(too_soon)
+    bridge.clock.advance(60)
+    assert bridge.post("/mfa/otp/resend", {"csrf_token": token}).status_code == 200
+    new_code = mailbox.last_code()
+    bridge.clock.advance(180)
+    expired = bridge.post("/mfa/otp", {"csrf_token": token, "code": new_code})
+    assert expired.status_code == 400 and "expired" in alert(expired)
+    bridge.clock.advance(1)
+    assert bridge.post("/mfa/otp/resend", {"csrf_token": token}).status_code == 200
+    done = bridge.follow(bridge.post("/mfa/otp", {"csrf_token": token, "code": mailbox.last_code()}))
+    assert "code" in done.params
+
+
+def test_sms_code_through_the_gateway(bridge: Bridge, gateway: Gateway) -> None:
+    _with_method(bridge, "oli", "sms", phone="+15550123")
+    page = bridge.login("oli", prompt="login").page
+    assert page is not None and "+15•••23" in page.text
+    headers, body = gateway.posts[-1]
+    assert body["to"] == "+15550123" and headers["Authorization"] == "Bearer gw-token"
+    done = bridge.follow(bridge.post("/mfa/otp", {"csrf_token": csrf(page), "code": gateway.last_code()}))
+    claims = redeem(bridge, done.params["code"])
+    assert claims["amr"] == ["sms", "mfa"]
+
+
+def test_gateway_failure_is_logged_and_shown(bridge: Bridge, gateway: Gateway) -> None:
+    _with_method(bridge, "pia", "sms", phone="+15550999")
+    gateway.status = 503
+    try:
+        page = bridge.login("pia", prompt="login").page
+    finally:
+        gateway.status = 200
+    assert page is not None and "could not be sent" in alert(page)
+    with sqlite3.connect(bridge.db) as conn:
+        outcome = conn.execute("SELECT outcome, detail FROM otp_deliveries ORDER BY rowid DESC LIMIT 1").fetchone()
+    conn.close()
+    assert outcome == ("failed", "SMS gateway answered HTTP 503")
+    assert ("mfa.otp.delivery_failed", "failure") in audit_types(bridge.db)
+    bridge.clock.advance(60)
+    assert bridge.post("/mfa/otp/resend", {"csrf_token": csrf(page)}).status_code == 200  # retry works
