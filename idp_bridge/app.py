@@ -146,3 +146,17 @@ def create_app(
     app.state.bridge = bridge
     app.state.mfa = build_mfa(config, http_client)
     return app
+
+
+@contextlib.asynccontextmanager
+async def command_bridge(config: Config, clock: Clock | None = None) -> AsyncIterator[Bridge]:
+    """The bridge's machinery without serving, for admin commands: the store opened, no upstream providers and
+    no startup housekeeping; on exit, back-channel logouts still running get SHUTDOWN_DRAIN_SECONDS to finish."""
+    async with httpx2.AsyncClient(timeout=10.0, follow_redirects=False) as http:
+        bridge: Bridge = create_app(config, clock=clock, providers={}, http=http).state.bridge
+        await bridge.store.open()
+        try:
+            yield bridge
+        finally:
+            await bridge.sessions.drain(timeout=SHUTDOWN_DRAIN_SECONDS)
+            await bridge.store.close()

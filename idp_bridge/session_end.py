@@ -2,7 +2,8 @@
 (back-channel logout, in the background). Every reason (logout, eviction, timeouts, forced) comes through here.
 
 Entry points for other features: `end_user_sessions(bridge, user_id, "mfa_changed")` when a technician's MFA
-settings change or an admin resets them, `"disabled"` when a technician is disabled, and so on (END_REASONS).
+settings change (`"mfa_reset"` when an admin resets them: mfa/admin.py), `"disabled"` when a technician is
+disabled, and so on (END_REASONS).
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ MESSAGES = {
     "idle": "You were signed out because you were inactive for too long.",
     "absolute": "You were signed out because your session reached its maximum length.",
     "mfa_changed": "You were signed out because the multi-factor authentication settings of your account changed.",
+    "mfa_reset": "You were signed out because the multi-factor authentication of your account was reset: set it up "
+    "again when you sign in.",
     "disabled": "You were signed out because your account was disabled.",
     "policy_changed": "You were signed out because the sign-in provider you used is no longer allowed.",
     "admin": "You were signed out by an administrator.",

@@ -9,8 +9,8 @@ import enum
 from dataclasses import dataclass
 
 END_REASONS = frozenset(
-    {"logout", "evicted", "idle", "absolute", "mfa_changed", "disabled", "policy_changed", "replaced_by_new_login",
-     "admin"}
+    {"logout", "evicted", "idle", "absolute", "mfa_changed", "mfa_reset", "disabled", "policy_changed",
+     "replaced_by_new_login", "admin"}
 )  # fmt: skip
 """Every reason a session may end with (Session.end_reason)."""
 
