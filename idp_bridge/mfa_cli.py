@@ -14,7 +14,7 @@ from idp_bridge.bridge import Bridge
 from idp_bridge.config.loader import ConfigError, load_config
 from idp_bridge.config.model import Config
 from idp_bridge.mfa import admin
-from policies.mfa_requirement import ROLES
+from policies.roles import ROLES
 
 
 def add_mfa_commands(sub: Any) -> None:

@@ -11,7 +11,8 @@ from idp_bridge.bridge import Bridge
 from idp_bridge.config.model import SessionConfig
 from idp_bridge.session_end import after_ended
 from idp_bridge.store.records import Session
-from policies.session_rules import ROLES, EffectiveRules, RoleRules, UserOverrides, effective_rules
+from policies.roles import ROLES
+from policies.session_rules import EffectiveRules, RoleRules, UserOverrides, effective_rules
 
 
 def role_rules(cfg: SessionConfig) -> dict[str, RoleRules]:
@@ -32,14 +33,14 @@ def longest_lifetime(cfg: SessionConfig) -> int:
 
 
 async def rules_for_user(bridge: Bridge, user_id: str) -> EffectiveRules:
-    settings = await bridge.store.get_user_session_settings(user_id)
+    """The role comes from the technician record (the one the MFA requirement reads too: store.mfa_records);
+    the technician's own idle timeout, lifetime and limit from user_session_settings."""
+    role = (await bridge.store.get_mfa_settings(user_id)).role
+    own = await bridge.store.get_user_session_settings(user_id)
     overrides = (
-        UserOverrides(settings.role, settings.idle_timeout_seconds, settings.lifetime_seconds, settings.max_sessions)
-        if settings is not None
-        else None
+        UserOverrides(own.idle_timeout_seconds, own.lifetime_seconds, own.max_sessions) if own is not None else None
     )
-    cfg = bridge.config.sessions
-    return effective_rules(role_rules(cfg), cfg.default_role, overrides)
+    return effective_rules(role_rules(bridge.config.sessions), role, overrides)
 
 
 async def open_session(

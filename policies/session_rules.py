@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-ROLES = ("super_admin", "admin", "technician", "auditor")
+from policies.roles import DEFAULT_ROLE
 
 
 class Expiry(Enum):
@@ -28,9 +28,9 @@ class RoleRules:
 
 @dataclass(frozen=True)
 class UserOverrides:
-    """Per-technician settings; None means "the role's default"."""
+    """Per-technician settings; None means "the role's default". (The role itself is the technician record's,
+    shared with the MFA requirement: one source.)"""
 
-    role: str | None = None
     idle_timeout_seconds: int | None = None
     lifetime_seconds: int | None = None
     max_sessions: int | None = None
@@ -57,13 +57,11 @@ class SessionAge:
     expires_at: float
 
 
-def effective_rules(
-    roles: Mapping[str, RoleRules], default_role: str, overrides: UserOverrides | None
-) -> EffectiveRules:
-    """The role's defaults with the technician's own settings on top. An unknown role falls back to
-    `default_role` (a role table may be removed from the config while users still carry the name)."""
+def effective_rules(roles: Mapping[str, RoleRules], role: str, overrides: UserOverrides | None) -> EffectiveRules:
+    """The technician's role's defaults with their own settings on top. A role without rules falls back to
+    DEFAULT_ROLE's."""
     overrides = overrides or UserOverrides()
-    role = overrides.role if overrides.role is not None and overrides.role in roles else default_role
+    role = role if role in roles else DEFAULT_ROLE
     base = roles[role]
     return EffectiveRules(
         role=role,

@@ -94,7 +94,6 @@ class SessionConfig(_Section):
     login_timeout_seconds: Annotated[int, Field(ge=30, le=3600)] = 600
     # Session rules (issue 4): defaults for roles without their own [sessions.roles.<role>] table.
     max_sessions: Annotated[int, Field(ge=1, le=100)] = 1
-    default_role: RoleName = "technician"
     roles: dict[RoleName, RoleSessionConfig] = Field(default_factory=dict)
     idle_warning_seconds: Annotated[int, Field(ge=0, le=3600)] = 120
     activity_write_interval_seconds: Annotated[int, Field(ge=1, le=300)] = 30

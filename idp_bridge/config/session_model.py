@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-RoleName = Literal["super_admin", "admin", "technician", "auditor"]
+RoleName = Literal["super_admin", "admin", "technician", "auditor"]  # = policies.roles.ROLES (tested)
 FORWARD_AUTH_CLIENT_ID = "idp-bridge:forward-auth"
 """The pseudo-portal whose logins come from forward-auth; reserved (no portal may use this client_id)."""
 

@@ -18,10 +18,10 @@ END_REASONS = frozenset(
 @dataclass(frozen=True)
 class UserSessionSettings:
     """A technician's own session settings (table user_session_settings); None means "the role's default".
-    `role` is what the session rules read; the admin/MFA work may keep roles elsewhere and mirror them here."""
+    The role itself lives in the technician record (TechnicianMFASettings.role), read by the session rules and
+    the MFA requirement alike."""
 
     user_id: str
-    role: str | None = None
     idle_timeout_seconds: int | None = None
     lifetime_seconds: int | None = None
     max_sessions: int | None = None

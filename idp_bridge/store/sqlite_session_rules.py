@@ -233,8 +233,8 @@ class SQLiteSessionRules:
     async def put_user_session_settings(self, settings: UserSessionSettings) -> None:
         s = settings
         self._write(
-            "INSERT OR REPLACE INTO user_session_settings VALUES (?, ?, ?, ?, ?, ?)",
-            (s.user_id, s.role, s.idle_timeout_seconds, s.lifetime_seconds, s.max_sessions, s.updated_at),
+            "INSERT OR REPLACE INTO user_session_settings VALUES (?, ?, ?, ?, ?)",
+            (s.user_id, s.idle_timeout_seconds, s.lifetime_seconds, s.max_sessions, s.updated_at),
         )
 
     async def set_user_disabled(self, user_id: str, disabled: bool) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 SESSION_RULES_DDL: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS user_session_settings (
         user_id TEXT PRIMARY KEY,
-        role TEXT,
         idle_timeout_seconds INTEGER,
         lifetime_seconds INTEGER,
         max_sessions INTEGER,

@@ -52,20 +52,21 @@ def test_expiry(session: SessionAge, now: float, expected: Expiry) -> None:
 
 
 @pytest.mark.parametrize(
-    ("overrides", "expected"),
+    ("role", "overrides", "expected"),
     [
-        (None, EffectiveRules("technician", 1800, 43200, 1)),
-        (UserOverrides(role="admin"), EffectiveRules("admin", 600, 28800, 2)),
-        (UserOverrides(role="admin", idle_timeout_seconds=300), EffectiveRules("admin", 300, 28800, 2)),
-        (UserOverrides(max_sessions=4), EffectiveRules("technician", 1800, 43200, 4)),
-        (UserOverrides(lifetime_seconds=3600), EffectiveRules("technician", 1800, 3600, 1)),
-        (UserOverrides(lifetime_seconds=10**6), EffectiveRules("technician", 1800, 43200, 1)),  # never longer
-        (UserOverrides(role="super_admin"), EffectiveRules("technician", 1800, 43200, 1)),  # no table: default
-        (UserOverrides(role="nonsense"), EffectiveRules("technician", 1800, 43200, 1)),
+        ("technician", None, EffectiveRules("technician", 1800, 43200, 1)),
+        ("admin", None, EffectiveRules("admin", 600, 28800, 2)),
+        ("admin", UserOverrides(idle_timeout_seconds=300), EffectiveRules("admin", 300, 28800, 2)),
+        ("technician", UserOverrides(max_sessions=4), EffectiveRules("technician", 1800, 43200, 4)),
+        ("technician", UserOverrides(lifetime_seconds=3600), EffectiveRules("technician", 1800, 3600, 1)),
+        # a technician's own lifetime never lengthens the role's:
+        ("technician", UserOverrides(lifetime_seconds=10**6), EffectiveRules("technician", 1800, 43200, 1)),
+        ("super_admin", None, EffectiveRules("technician", 1800, 43200, 1)),  # no rules for it: the default role's
+        ("nonsense", None, EffectiveRules("technician", 1800, 43200, 1)),
     ],
 )
-def test_effective_rules(overrides: UserOverrides | None, expected: EffectiveRules) -> None:
-    assert effective_rules(ROLES, "technician", overrides) == expected
+def test_effective_rules(role: str, overrides: UserOverrides | None, expected: EffectiveRules) -> None:
+    assert effective_rules(ROLES, role, overrides) == expected
 
 
 @pytest.mark.parametrize(

@@ -3,15 +3,21 @@ clock): eviction, idle and absolute expiry, forced logout, per-role and per-tech
 
 from __future__ import annotations
 
+import functools
 import html
+from typing import get_args
 
 import pytest
 from starlette.testclient import TestClient
 
 from idp_bridge.clock import FrozenClock
+from idp_bridge.config.session_model import RoleName
+from idp_bridge.mfa import admin
 from idp_bridge.session_end import disable_user, end_user_sessions, sweep_expired_sessions
+from idp_bridge.session_limits import rules_for_user
 from idp_bridge.store.session_records import UserSessionSettings
-from tests.bridge_harness import authorize_url, other_browser
+from policies.roles import ROLES
+from tests.bridge_harness import LoginDriver, authorize_url, other_browser
 from tests.session_harness import LogoutReceiver, jwks_of, validate_logout_token
 from tests.sessions.conftest import BridgeFactory, bridge_of, portal_login, run_in_bridge, settle
 from tests.store_peek import live_sessions
@@ -63,20 +69,43 @@ def test_per_role_limit_evicts_the_oldest_first(
     roles = {"roles": {"admin": {"max_sessions": 2}}}
     with make_bridge(sessions=roles) as a:
         bridge = bridge_of(a)
-        sid_a = _sid(a, portal_login(a))
-        user_id = bridge.keys.verify(str(portal_login(other_browser(a))["id_token"]))["sub"]  # (evicts a: limit 1)
+        sid_a = _sid(a, portal_login(a, "bob"))  # bob: upstream MFA, which admins need (the same role decides)
+        user_id = bridge.keys.verify(str(portal_login(other_browser(a), "bob")["id_token"]))["sub"]  # evicts a
         assert _logout_claims(a, receiver)["sid"] == sid_a
-        settings = UserSessionSettings(user_id, role="admin", idle_timeout_seconds=120)
+        # The role is the technician record's (the admin CLI's set-role; MFA reads the same role); the idle
+        # timeout is the technician's own session setting.
+        run_in_bridge(a, functools.partial(admin.save_settings, bridge, user_id, role="admin"))
+        settings = UserSessionSettings(user_id, idle_timeout_seconds=120)
         run_in_bridge(a, bridge.store.put_user_session_settings, settings)
         browsers = [other_browser(a) for _ in range(3)]
         sids = []
         for b in browsers:
             clock.advance(1)  # distinct creation times: "oldest" is well defined
-            sids.append(_sid(b, portal_login(b)))
+            sids.append(_sid(b, portal_login(b, "bob")))
         live = run_in_bridge(a, bridge.store.list_user_sessions, user_id, bridge.clock.now())
         assert [s.id for s in live] == sids[1:]  # two at once for an admin; the oldest went first
         assert all(s.idle_timeout == 120 for s in live)  # the technician's own idle timeout
         assert _notice(browsers[0]) == EVICTED
+
+
+def test_one_role_decides_mfa_and_session_rules(make_bridge: BridgeFactory) -> None:
+    """The technician record's role (set by an admin) is what both the session rules and the MFA requirement
+    read: alice made admin gets the admin session limit and must pass MFA (admins always do)."""
+    with make_bridge(sessions={"roles": {"admin": {"max_sessions": 3, "idle_timeout_seconds": 600}}}) as client:
+        bridge = bridge_of(client)
+        user_id = bridge.keys.verify(str(portal_login(client)["id_token"]))["sub"]
+        assert run_in_bridge(client, rules_for_user, bridge, user_id).role == "technician"
+        run_in_bridge(client, functools.partial(admin.save_settings, bridge, user_id, role="admin"))
+        rules = run_in_bridge(client, rules_for_user, bridge, user_id)
+        assert (rules.role, rules.max_sessions, rules.idle_timeout_seconds) == ("admin", 3, 600)
+        browser = other_browser(client)
+        driver = LoginDriver(browser)
+        try:
+            result = driver.login(authorize_url(provider_hint="acme"), user="alice")
+        finally:
+            driver.close()
+        assert result.page is not None and "Set up two-factor authentication" in result.page.text
+    assert get_args(RoleName) == ROLES
 
 
 def test_idle_session_is_swept_and_its_portals_told(

@@ -220,10 +220,10 @@ class SessionRulesConformance:
 
     async def test_user_session_settings_round_trip(self, store: Store) -> None:
         assert await store.get_user_session_settings("u-1") is None
-        settings = UserSessionSettings("u-1", role="admin", idle_timeout_seconds=300, max_sessions=2, updated_at=T0)
+        settings = UserSessionSettings("u-1", idle_timeout_seconds=300, max_sessions=2, updated_at=T0)
         await store.put_user_session_settings(settings)
         assert await store.get_user_session_settings("u-1") == settings
-        changed = dataclasses.replace(settings, role=None, max_sessions=None)
+        changed = dataclasses.replace(settings, idle_timeout_seconds=None, max_sessions=None)
         await store.put_user_session_settings(changed)
         assert await store.get_user_session_settings("u-1") == changed
 
