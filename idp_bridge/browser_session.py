@@ -1,4 +1,4 @@
-"""The signed-in browser: finding its live session, starting a new one (id rotated), issuing codes."""
+"""The signed-in browser: finding its live session, starting a new one (id rotated), stepping one up, codes."""
 
 from __future__ import annotations
 
@@ -62,6 +62,27 @@ async def start_session(
     # The concurrency rule: the oldest sessions beyond the limit end in the same atomic step.
     await open_session(bridge, session, rules.max_sessions, identity.groups, request)
     return session, token
+
+
+async def step_up_in_place(
+    bridge: Bridge, request: Request, session: Session, assurance: Assurance, now: float
+) -> tuple[Session, str] | None:
+    """A live session passed a fresh second factor: same session (its `sid`, portals and refresh tokens stay), a
+    new browser token (privilege changed), and the new `amr`/`acr`/`auth_time` that forward-auth route rules and
+    portals' `acr_values`/`max_age` check. This worker's cache forgets the old entry at once; other workers
+    re-read within the cache bound. None when the session ended meanwhile."""
+    token = bridge.session_cookie.new_token()
+    stepped = await bridge.store.step_up_session(
+        session.id, secret_hash(token), assurance.amr, assurance.acr, assurance.auth_time, now
+    )
+    bridge.sessions.cache.drop_session(session.id)
+    if stepped is None:
+        return None
+    await bridge.auditor.record(
+        "session.stepped_up", "success", request=request, user_id=stepped.user_id, provider_id=stepped.provider_id,
+        session_id=stepped.id, amr=list(stepped.amr), acr=stepped.acr,
+    )  # fmt: skip
+    return stepped, token
 
 
 def set_session_cookie(bridge: Bridge, response: Response, token: str) -> None:

@@ -89,11 +89,6 @@ def meets(rule: RouteRule, evidence: SessionEvidence, now: float) -> bool:
     return any(m in evidence.amr for m in MFA_METHODS) and now - evidence.auth_time <= rule.mfa_max_age_seconds
 
 
-def fresh_enough(rule: RouteRule, evidence: SessionEvidence, now: float) -> bool:
-    """Whether the authentication is recent enough for the rule (whatever its methods)."""
-    return now - evidence.auth_time <= rule.mfa_max_age_seconds
-
-
 def step_up_max_age(rules: Sequence[RouteRule], host: str, raw_path: str) -> int | None:
     """The max_age a step-up login for this request must satisfy (None when no rule covers it)."""
     rule = matching_rule(rules, host, raw_path)

@@ -1,10 +1,11 @@
 """GET /forward-auth/sign-in?rd=URL: where forward-auth sends a browser without a (good enough) session.
 
-Step-up contract (for the MFA work to plug into): when the route of `rd` needs MFA done within N seconds and the
-session's MFA is missing or older, a session whose authentication is older than N seconds signs in again
-upstream with `max_age=N` and `acr_values=urn:idp-bridge:loa:2`; a session authenticated within N seconds but
-without MFA gets the "MFA required" page (the place where a local MFA step will go). Only URLs on
-forward_auth.protected_hosts are ever returned to.
+The request is treated as a login of the forward-auth pseudo-portal asking for `acr_values=urn:idp-bridge:loa:2`
+with `max_age=N` when the route of `rd` needs MFA within N seconds, and flow.after_authorize decides: a live
+session whose MFA is missing or older is stepped up with the local second factor only (no new upstream login;
+the session keeps its id and gains `mfa` in its amr and a new auth_time); without a session, the upstream login
+and then, unless the upstream proved MFA, the local factor. Only URLs on forward_auth.protected_hosts are ever
+returned to.
 """
 
 from __future__ import annotations
@@ -16,16 +17,17 @@ from starlette.responses import RedirectResponse, Response
 
 from idp_bridge.bridge import Bridge
 from idp_bridge.config.session_model import FORWARD_AUTH_CLIENT_ID
+from idp_bridge.endpoints.mfa_gate import step_up_session
 from idp_bridge.endpoints.signed_out import notice_page, signed_out_notice
 from idp_bridge.endpoints.upstream_start import start_upstream
-from idp_bridge.flow import ChooseProvider, Refuse, StartUpstream, choose_provider
+from idp_bridge.flow import ChooseProvider, IssueCode, Refuse, StartUpstream, StepUp, after_authorize
 from idp_bridge.forward_auth_target import return_target, sign_in_url
 from idp_bridge.oidc.assurance import ACR_MULTI_FACTOR
 from idp_bridge.pages import NO_STORE, error_page
 from idp_bridge.request_params import ParameterError, query_params
 from idp_bridge.session_access import live_session
 from idp_bridge.store.records import AuthRequest
-from policies.route_rules import SessionEvidence, fresh_enough, matching_rule, meets
+from policies.route_rules import SessionEvidence, matching_rule, meets
 
 _NOT_PROTECTED = (
     "The address to return to after signing in is not an application protected by this sign-in service."
@@ -48,33 +50,25 @@ async def sign_in(request: Request) -> Response:
     rule = matching_rule(settings.rules, target.host, target.uri)
     token = bridge.session_cookie.read(request)
     entry = await live_session(bridge, token, now, cached=False) if token else None
-    if entry is not None:
-        evidence = SessionEvidence(entry.session.amr, entry.session.auth_time)
-        if rule is None or meets(rule, evidence, now):
-            return RedirectResponse(target.url, status_code=303, headers=NO_STORE)
-        if fresh_enough(rule, evidence, now):
-            await bridge.auditor.record(
-                "forward_auth.step_up_unavailable", "denied", request=request, user_id=entry.session.user_id,
-                session_id=entry.session.id, reason="mfa_required",
-            )  # fmt: skip
-            return error_page(
-                403, "Multi-factor authentication required",
-                "This part of the application needs a sign-in with multi-factor authentication, which your "
-                "sign-in did not include. Sign in with a method that uses multi-factor authentication.",
-            )  # fmt: skip
-    elif token is not None:
+    session = entry.session if entry is not None else None
+    if session is not None and (rule is None or meets(rule, SessionEvidence(session.amr, session.auth_time), now)):
+        return RedirectResponse(target.url, status_code=303, headers=NO_STORE)
+    if session is None and token is not None:
         notice = await signed_out_notice(bridge, request, now)
         if notice is not None:
             return await notice_page(bridge, request, notice, sign_in_url(settings, target))
     auth_request = AuthRequest(
         id=secrets.token_urlsafe(24), client_id=FORWARD_AUTH_CLIENT_ID, redirect_uri=target.url, scope="openid",
         state=None, nonce=None, code_challenge="-",  # no code is ever issued for forward-auth sign-ins
-        prompt="login" if entry is not None else None,
-        max_age=rule.mfa_max_age_seconds if rule is not None else None, login_hint=None,
+        prompt=None, max_age=rule.mfa_max_age_seconds if rule is not None else None, login_hint=None,
         acr_values=ACR_MULTI_FACTOR if rule is not None else None, provider_hint=None, created_at=now,
         expires_at=now + bridge.config.sessions.login_timeout_seconds,
     )  # fmt: skip
-    step = choose_provider(auth_request, bridge.allow_list)
+    step = after_authorize(auth_request, session, bridge.allow_list, now)
+    if isinstance(step, IssueCode):  # (not reached in practice: a session meeting the rule returned above)
+        return RedirectResponse(target.url, status_code=303, headers=NO_STORE)
+    if isinstance(step, StepUp) and step.session is not None:
+        return await step_up_session(bridge, request, auth_request, step.session, now)
     if isinstance(step, Refuse):
         await bridge.auditor.record(
             "login.denied", "denied", request=request, client_id=FORWARD_AUTH_CLIENT_ID, reason=step.page.audit_code
@@ -83,5 +77,5 @@ async def sign_in(request: Request) -> Response:
     await bridge.store.put_auth_request(auth_request)
     if isinstance(step, StartUpstream):
         return await start_upstream(bridge, request, auth_request, step.provider_id, now)
-    assert isinstance(step, ChooseProvider)
+    assert isinstance(step, ChooseProvider), step  # (ErrorToPortal needs prompt=none, never sent here)
     return RedirectResponse(f"/login?request={auth_request.id}", status_code=303, headers=NO_STORE)

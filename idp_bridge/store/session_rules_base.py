@@ -30,6 +30,13 @@ class SessionRulesStore(Protocol):
     async def end_session_returning(self, session_id: str, now: float, reason: str) -> Session | None:
         """End a live session; the ended record, or None when unknown or no longer live."""
 
+    async def step_up_session(
+        self, session_id: str, token_hash: str, amr: tuple[str, ...], acr: str | None, auth_time: int, now: float
+    ) -> Session | None:
+        """A live session passed a fresh second factor: in one step, its token is replaced (the browser's old one
+        stops working) and its `amr`, `acr` and `auth_time` become the new ones; its id (the `sid` portals hold)
+        and everything bound to it stay. The updated record, or None when unknown or no longer live."""
+
     async def end_user_sessions(self, user_id: str, now: float, reason: str) -> Sequence[Session]:
         """End every live session of a user."""
 

@@ -107,6 +107,16 @@ class SQLiteSessionRules:
             ended = self._end(conn, f"id = :id AND {_LIVE}", {"id": session_id, "now": now, "r": reason}, ":r")
         return ended[0] if ended else None
 
+    async def step_up_session(
+        self, session_id: str, token_hash: str, amr: tuple[str, ...], acr: str | None, auth_time: int, now: float
+    ) -> Session | None:
+        rows = self._fetchall(
+            f"UPDATE sessions SET token_hash = :t, amr = :amr, acr = :acr, auth_time = :at "  # noqa: S608 - constant
+            f"WHERE id = :id AND {_LIVE} RETURNING *",
+            {"t": token_hash, "amr": json.dumps(list(amr)), "acr": acr, "at": auth_time, "id": session_id, "now": now},
+        )
+        return _session(rows[0]) if rows else None
+
     async def end_user_sessions(self, user_id: str, now: float, reason: str) -> Sequence[Session]:
         with self._transaction() as conn:
             return self._end(conn, f"user_id = :u AND {_LIVE}", {"u": user_id, "now": now, "r": reason}, ":r")

@@ -1,5 +1,6 @@
 """Forward-auth behind a REAL nginx (auth_request) in front of a small app that echoes the headers it gets:
-signed out -> sign-in; signed in -> identity headers; evicted or idled out -> signed out; /admin -> step-up."""
+signed out -> sign-in; signed in -> identity headers; evicted or idled out -> signed out; /admin -> local MFA
+step-up of the live session."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
+import pyotp
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -89,10 +91,31 @@ def test_signed_out_goes_to_sign_in_then_the_app_sees_the_identity(stack: Stack)
 def test_a_protected_prefix_needs_a_step_up(stack: Stack) -> None:
     with stack.browser() as alice, stack.browser() as bob:
         stack.sign_in(alice, "alice")
-        _sign_in_redirect(alice.get(f"{stack.nginx}/admin/users"), stack, "/admin/users")
+        denied = alice.get(f"{stack.nginx}/admin/users")
+        _sign_in_redirect(denied, stack, "/admin/users")
+        # alice's live single-factor session is stepped up with the local second factor (no upstream login)
+        step = alice.get(denied.headers["location"])
+        assert step.status_code == 303 and step.headers["location"] == "/mfa"
+        page = alice.get(f"{stack.bridge}/mfa")
+        assert "Set up two-factor authentication" in page.text
+        secret, token = _form_value(page, "totp-secret", "data-secret"), _form_value(page, "csrf_token", "value")
+        code = pyotp.TOTP(secret).at(stack.clock.now())
+        assert alice.post(f"{stack.bridge}/mfa/enroll", data={"csrf_token": token, "code": code}).status_code == 200
+        done = alice.post(f"{stack.bridge}/mfa/complete", data={"csrf_token": token})
+        assert done.status_code == 303 and done.headers["location"] == f"{stack.nginx}/admin/users"
+        seen = alice.get(done.headers["location"]).json()
+        assert seen["path"] == "/admin/users" and seen["x-auth-amr"] == "pwd,otp,mfa"
+        # bob's upstream login proved MFA: no local step
         stack.sign_in(bob, "bob", "/admin/users")
         seen = bob.get(f"{stack.nginx}/admin/users").json()
         assert seen["path"] == "/admin/users" and seen["x-auth-amr"] == "pwd,mfa"
+
+
+def _form_value(page: httpx2.Response, name: str, attribute: str) -> str:
+    """The `attribute` of the element with id or name `name` on a bridge page."""
+    found = re.search(rf'(?:id|name)="{name}"[^>]*?{attribute}="([^"]+)"', page.text)
+    assert found, page.text[:800]
+    return html.unescape(found.group(1))
 
 
 def test_eviction_signs_the_first_browser_out(stack: Stack) -> None:

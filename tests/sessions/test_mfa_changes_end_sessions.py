@@ -1,5 +1,4 @@
-"""MFA changes end sessions through session_end: a settings change or an admin reset sends back-channel logouts
-to a real receiver, and forward-auth refuses the session at once (this worker's cache is invalidated)."""
+"""MFA changes end sessions through session_end: back-channel logouts sent, forward-auth refuses at once."""
 
 from __future__ import annotations
 

@@ -53,6 +53,20 @@ class SessionRulesConformance:
         await store.create_session_evicting(session(1, idle_timeout=10.0), 1, T0)
         assert await store.create_session_evicting(session(2, created_at=T0 + 20), 1, T0 + 20) == []
 
+    async def test_step_up_replaces_token_and_assurance_of_a_live_session_only(self, store: Store) -> None:
+        await store.create_session_evicting(session(1, amr=("pwd",), acr="loa1"), 1, T0)
+        new_hash = secret_hash("stepped-up-token")
+        stepped = await store.step_up_session("sid-1", new_hash, ("pwd", "otp", "mfa"), "loa2", int(T0) + 5, T0 + 5)
+        assert stepped is not None and stepped.id == "sid-1" and stepped.created_at == T0
+        assert (stepped.token_hash, stepped.amr, stepped.acr, stepped.auth_time) == (
+            new_hash, ("pwd", "otp", "mfa"), "loa2", int(T0) + 5
+        )  # fmt: skip
+        assert await store.get_session_by_token(secret_hash("session-token-1"), T0 + 5) is None  # old token dead
+        assert await store.get_session_by_token(new_hash, T0 + 5) == stepped
+        await store.end_session_returning("sid-1", T0 + 6, "logout")
+        assert await store.step_up_session("sid-1", secret_hash("x"), ("mfa",), "loa2", int(T0) + 7, T0 + 7) is None
+        assert await store.step_up_session("nope", secret_hash("y"), ("mfa",), "loa2", int(T0) + 7, T0 + 7) is None
+
     @pytest.mark.parametrize("limit", [1, 3])
     async def test_parallel_logins_leave_exactly_the_limit(self, store: Store, limit: int) -> None:
         sessions = iter([session(100 + i, user_id="racer", created_at=T0 + i) for i in range(RACERS)])
