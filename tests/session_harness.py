@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from idp_bridge.config.mfa_model import MFAConfig
 from idp_bridge.config.model import Config, SessionConfig
 from idp_bridge.config.session_model import ForwardAuthConfig, ForwardAuthRoute
 from tests.bridge_harness import BRIDGE_ISSUER, PORTAL_ID, PUBLIC_PORTAL_ID, free_port, make_config
@@ -32,10 +33,11 @@ def session_config(
     tmp_path: Path, upstreams: Mapping[str, str], *, key_file: Path, issuer: str = BRIDGE_ISSUER,
     backchannel_uri: str | None = None, refresh: bool = False, protected_hosts: tuple[str, ...] = (),
     sessions: Mapping[str, Any] | None = None, backchannel: Mapping[str, Any] | None = None,
+    mfa: MFAConfig | None = None,
 ) -> Config:  # fmt: skip
     """make_config plus: the confidential portal's back-channel URI, post-logout URIs and refresh tokens, the
-    forward-auth hosts (with an /admin prefix needing MFA within 600 s), and session/back-channel overrides."""
-    base = make_config(tmp_path, upstreams, key_file=key_file, issuer=issuer)
+    forward-auth hosts (with an /admin prefix needing MFA within 600 s), session/back-channel overrides and MFA."""
+    base = make_config(tmp_path, upstreams, key_file=key_file, issuer=issuer, mfa=mfa)
     portals = dict(base.portals)
     portals[PORTAL_ID] = portals[PORTAL_ID].model_copy(
         update={
