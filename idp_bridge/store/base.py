@@ -23,6 +23,7 @@ from idp_bridge.store.records import (
     Session,
     User,
 )
+from idp_bridge.store.session_rules_base import SessionRulesStore
 
 
 class StoreError(Exception):
@@ -33,7 +34,7 @@ class DuplicateKey(StoreError):
     """A put would have overwritten an existing record."""
 
 
-class Store(MFAStore, Protocol):
+class Store(SessionRulesStore, MFAStore, Protocol):
     async def open(self) -> None:
         """Create the schema if needed and connect. Idempotent."""
 

@@ -25,6 +25,7 @@ from idp_bridge.store.records import (
 from idp_bridge.store.sqlite_mfa import SQLiteMFAMixin
 from idp_bridge.store.sqlite_mfa_schema import MFA_PURGE
 from idp_bridge.store.sqlite_schema import DDL, SCHEMA_VERSION
+from idp_bridge.store.sqlite_session_rules import SQLiteSessionRules
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -87,7 +88,7 @@ def _decode(cls: type[R], row: sqlite3.Row) -> R:
     return cls(**values)
 
 
-class SQLiteStore(SQLiteMFAMixin):
+class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin):
     """The Store protocol on one SQLite file (or ":memory:"), one connection per store (per process).
 
     Every read-modify-write is either one statement (`UPDATE/DELETE ... RETURNING`, `INSERT ... ON
