@@ -13,16 +13,17 @@ STAMP := $(VENV)/.installed-stamp
 RP_DIR := tests/integration/rp
 RP_STAMP := $(RP_DIR)/node_modules/.installed-stamp
 CHROMIUM := /usr/bin/chromium
+NGINX := /usr/sbin/nginx
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_NO_INPUT := 1
 
-.PHONY: help venv install browser node-deps deps lint typecheck pytest test demo
+.PHONY: help venv install browser nginx node-deps deps lint typecheck pytest test demo
 
 help:
 	@echo "make demo       run the bridge demo (installs the Python package first)"
 	@echo "make test       install everything, then ruff, mypy and pytest (what CI runs)"
-	@echo "make lint | typecheck | install | browser | node-deps"
+	@echo "make lint | typecheck | install | browser | nginx | node-deps"
 
 # --- installs --------------------------------------------------------------------------------------------
 
@@ -45,6 +46,15 @@ browser:
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
 	fi
 
+# Debian's nginx, started by the forward-auth tests on a loopback port with their own config (never as a service).
+nginx:
+	@if [ ! -x $(NGINX) ]; then \
+	  sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	  echo "installing Debian's nginx (apt-get)"; \
+	  $$sudo apt-get update; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nginx; \
+	fi
+
 # The test relying party (openid-client), pinned by its package-lock.json.
 $(RP_STAMP): $(RP_DIR)/package-lock.json $(RP_DIR)/package.json
 	cd $(RP_DIR) && npm ci --no-audit --no-fund
@@ -52,7 +62,7 @@ $(RP_STAMP): $(RP_DIR)/package-lock.json $(RP_DIR)/package.json
 
 node-deps: $(RP_STAMP)
 
-deps: install browser node-deps
+deps: install browser nginx node-deps
 
 # --- checks ----------------------------------------------------------------------------------------------
 

@@ -92,6 +92,10 @@ def write_config(tmp: Path, issuer: str, upstream: str, port: int, algorithm: st
         "server": {"issuer": issuer, "port": port, "dev_mode": True, "secret_key": secrets.token_urlsafe(40)},
         "store": {"path": str(tmp / "bridge.sqlite3")},
         "signing": {"algorithm": algorithm, "key_file": str(tmp / "signing.json")},
+        # Every bench login is bob's, several at once: with the default limit of one session each login would end
+        # the sessions whose codes are still in flight. At 8 (twice the default concurrency) the concurrency rule
+        # still evicts one session per login, as it does for a technician who signs in again elsewhere.
+        "sessions": {"max_sessions": 8},
         "policy": {"allowed_providers": ["corp"]},
         "providers": {"corp": dict(kind="oidc", display_name="Corp SSO", issuer=upstream, client_id="idp-bridge",
                                    client_secret="upstream-secret")},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 import httpx2
 from starlette.applications import Starlette
@@ -23,13 +23,18 @@ from idp_bridge.clock import Clock, SystemClock
 from idp_bridge.config.model import Config
 from idp_bridge.endpoints import authorize, callback, login, metadata, token, userinfo
 from idp_bridge.endpoints.admin_routes import ADMIN_API_ROUTES
+from idp_bridge.endpoints.forward_auth import ForwardAuthFastPath
 from idp_bridge.endpoints.mfa_routes import MFA_ROUTES
+from idp_bridge.forward_auth_target import ForwardAuthSettings
 from idp_bridge.mfa.services import build_mfa
 from idp_bridge.oidc.signing_keys import SigningKeys
 from idp_bridge.pages import error_page
 from idp_bridge.portals import PortalRegistry
 from idp_bridge.security_headers import SecurityHeaders
 from idp_bridge.session_cookie import SessionCookie
+from idp_bridge.session_end import end_sessions_of_removed_providers, sweep_expired_sessions
+from idp_bridge.session_routes import SHUTDOWN_DRAIN_SECONDS, session_routes, sweep_periodically
+from idp_bridge.session_runtime import SessionRuntime
 from idp_bridge.store.base import Store
 from idp_bridge.store.sqlite import SQLiteStore
 from idp_bridge.wiring import build_providers
@@ -40,11 +45,16 @@ _log = logging.getLogger("idp_bridge")
 PURGE_INTERVAL_SECONDS = 300.0
 
 
-async def _purge_periodically(store: Store, clock: Clock) -> None:
-    """Expired auth requests, flows, codes, tokens and sessions are deleted in the background; audit never."""
+async def _purge_periodically(
+    store: Store, clock: Clock, before: Callable[[], Awaitable[object]] | None = None
+) -> None:
+    """Expired auth requests, flows, codes, tokens and sessions are deleted in the background; audit never.
+    `before` runs first (the session sweep: sessions that ran out are ended, and portals told, before deletion)."""
     while True:
         await asyncio.sleep(PURGE_INTERVAL_SECONDS)
         try:
+            if before is not None:
+                await before()
             removed = await store.purge_expired(clock.now())
             _log.info("purged %d expired records", removed)
         except Exception:
@@ -93,19 +103,25 @@ def create_app(
             config.server.secret_key.get_secret_value(),
             config.sessions.cookie_name,
             secure=not config.server.dev_mode,
+            domain=config.sessions.cookie_domain,
         ),
+        sessions=SessionRuntime(http_client, ForwardAuthSettings.from_config(config)),
     )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await store.open()
-        purge = asyncio.create_task(_purge_periodically(store, clock))
+        await end_sessions_of_removed_providers(bridge)
+        sweep = asyncio.create_task(sweep_periodically(bridge))
+        purge = asyncio.create_task(_purge_periodically(store, clock, before=lambda: sweep_expired_sessions(bridge)))
         try:
             yield
         finally:
-            purge.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await purge
+            for task in (purge, sweep):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await bridge.sessions.drain(timeout=SHUTDOWN_DRAIN_SECONDS)
             await store.close()
             if http is None:
                 await http_client.aclose()
@@ -119,16 +135,31 @@ def create_app(
         Route("/callback/{provider_id}", callback.callback, methods=["GET", "POST"]),
         Route("/token", token.token, methods=["POST"]),
         Route("/userinfo", userinfo.userinfo, methods=["GET", "POST"]),
+        *session_routes(),
         *MFA_ROUTES,
         *ADMIN_API_ROUTES,
         Mount("/static", StaticFiles(packages=[("idp_bridge", "static")]), name="static"),
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[Middleware(SecurityHeaders), Middleware(ForwardAuthFastPath)],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
         lifespan=lifespan,
     )
     app.state.bridge = bridge
     app.state.mfa = build_mfa(config, http_client)
     return app
+
+
+@contextlib.asynccontextmanager
+async def command_bridge(config: Config, clock: Clock | None = None) -> AsyncIterator[Bridge]:
+    """The bridge's machinery without serving, for admin commands: the store opened, no upstream providers and
+    no startup housekeeping; on exit, back-channel logouts still running get SHUTDOWN_DRAIN_SECONDS to finish."""
+    async with httpx2.AsyncClient(timeout=10.0, follow_redirects=False) as http:
+        bridge: Bridge = create_app(config, clock=clock, providers={}, http=http).state.bridge
+        await bridge.store.open()
+        try:
+            yield bridge
+        finally:
+            await bridge.sessions.drain(timeout=SHUTDOWN_DRAIN_SECONDS)
+            await bridge.store.close()

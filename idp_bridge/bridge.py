@@ -12,6 +12,7 @@ from idp_bridge.config.model import Config
 from idp_bridge.oidc.signing_keys import SigningKeys
 from idp_bridge.portals import PortalRegistry
 from idp_bridge.session_cookie import SessionCookie
+from idp_bridge.session_runtime import SessionRuntime
 from idp_bridge.store.base import Store
 from providers.base import Provider
 
@@ -27,6 +28,7 @@ class Bridge:
     policy: PolicySource  # the effective allowed-provider policy: `await bridge.policy.rules()`
     auditor: Auditor
     session_cookie: SessionCookie
+    sessions: SessionRuntime
     browser_cookie_name: str = "idp_bridge_browser"
 
     @property

@@ -1,15 +1,20 @@
-"""The signed-in browser: finding its live session, starting a new one (id rotated), issuing codes."""
+"""The signed-in browser: finding its live session, starting a new one (id rotated), stepping one up, codes."""
 
 from __future__ import annotations
 
 import secrets
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from idp_bridge.bridge import Bridge
+from idp_bridge.config.session_model import FORWARD_AUTH_CLIENT_ID
 from idp_bridge.oidc.assurance import Assurance, upstream_assurance
+from idp_bridge.pages import NO_STORE
 from idp_bridge.portal_redirect import portal_redirect
+from idp_bridge.session_access import live_session
+from idp_bridge.session_end import end_session
+from idp_bridge.session_limits import longest_lifetime, open_session, rules_for_user
 from idp_bridge.store.records import AuthCode, AuthRequest, Session, User, secret_hash
 from providers.base import Identity
 
@@ -18,10 +23,9 @@ async def current_session(bridge: Bridge, request: Request, now: float) -> Sessi
     token = bridge.session_cookie.read(request)
     if token is None:
         return None
-    session = await bridge.store.get_session_by_token(secret_hash(token), now)
-    if session is not None:
-        await bridge.store.touch_session(session.id, now)
-    return session
+    # Read from the store (not the per-worker cache); expiry enforced, activity recorded (session_access.py).
+    entry = await live_session(bridge, token, now, cached=False)
+    return entry.session if entry is not None else None
 
 
 async def start_session(
@@ -33,13 +37,13 @@ async def start_session(
     if previous is not None:
         old = await bridge.store.get_session_by_token(secret_hash(previous), now)
         if old is not None:
-            await bridge.store.end_session(old.id, now, "replaced_by_new_login")
+            await end_session(bridge, old.id, "replaced_by_new_login", request)
     token = bridge.session_cookie.new_token()
     if assurance is None:
         # The upstream's auth_time when it sent one; otherwise this login is when we authenticated the user.
         auth_time = identity.auth_time if identity.auth_time is not None else int(now)
         assurance = upstream_assurance(identity.amr, mfa_proven=False, auth_time=auth_time)
-    cfg = bridge.config.sessions
+    rules = await rules_for_user(bridge, user.id)  # role defaults + the technician's own settings
     session = Session(
         id=secrets.token_urlsafe(16),
         token_hash=secret_hash(token),
@@ -50,22 +54,46 @@ async def start_session(
         acr=assurance.acr,
         created_at=now,
         last_seen_at=now,
-        expires_at=now + cfg.lifetime_seconds,
-        idle_timeout=cfg.idle_timeout_seconds,
+        expires_at=now + rules.lifetime_seconds,
+        idle_timeout=rules.idle_timeout_seconds,
         user_agent=(request.headers.get("user-agent") or "")[:256] or None,
         ip=request.client.host if request.client else None,
     )
-    await bridge.store.create_session(session)
+    # The concurrency rule: the oldest sessions beyond the limit end in the same atomic step.
+    await open_session(bridge, session, rules.max_sessions, identity.groups, request)
     return session, token
 
 
+async def step_up_in_place(
+    bridge: Bridge, request: Request, session: Session, assurance: Assurance, now: float
+) -> tuple[Session, str] | None:
+    """A live session passed a fresh second factor: same session (its `sid`, portals and refresh tokens stay), a
+    new browser token (privilege changed), and the new `amr`/`acr`/`auth_time` that forward-auth route rules and
+    portals' `acr_values`/`max_age` check. This worker's cache forgets the old entry at once; other workers
+    re-read within the cache bound. None when the session ended meanwhile."""
+    token = bridge.session_cookie.new_token()
+    stepped = await bridge.store.step_up_session(
+        session.id, secret_hash(token), assurance.amr, assurance.acr, assurance.auth_time, now
+    )
+    bridge.sessions.cache.drop_session(session.id)
+    if stepped is None:
+        return None
+    await bridge.auditor.record(
+        "session.stepped_up", "success", request=request, user_id=stepped.user_id, provider_id=stepped.provider_id,
+        session_id=stepped.id, amr=list(stepped.amr), acr=stepped.acr,
+    )  # fmt: skip
+    return stepped, token
+
+
 def set_session_cookie(bridge: Bridge, response: Response, token: str) -> None:
-    bridge.session_cookie.set(response, token, max_age=bridge.config.sessions.lifetime_seconds)
+    bridge.session_cookie.set(response, token, max_age=longest_lifetime(bridge.config.sessions))
 
 
 async def redirect_with_code(
     bridge: Bridge, request: Request, auth_request: AuthRequest, session: Session, now: float
 ) -> Response:
+    if auth_request.client_id == FORWARD_AUTH_CLIENT_ID:  # a forward-auth sign-in: back to the protected URL
+        return RedirectResponse(auth_request.redirect_uri, status_code=303, headers=NO_STORE)
     code = secrets.token_urlsafe(32)
     await bridge.store.put_code(
         AuthCode(

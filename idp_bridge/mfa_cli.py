@@ -1,5 +1,6 @@
 """`idp-bridge mfa ...`: an admin's MFA commands on the store named by a config file (role, enforcement, method,
-reset after a lost device, the delivery log). Every change is audited and signs the technician out everywhere."""
+reset after a lost device, the delivery log). Every change is audited and signs the technician out everywhere: their
+sessions end through the app's own machinery (portals get back-channel logouts before the command exits)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ import asyncio
 import sys
 from typing import Any
 
-from idp_bridge.audit import Auditor
-from idp_bridge.clock import SystemClock
+from idp_bridge.app import command_bridge
+from idp_bridge.bridge import Bridge
 from idp_bridge.config.loader import ConfigError, load_config
+from idp_bridge.config.model import Config
 from idp_bridge.mfa import admin
-from idp_bridge.store.sqlite import SQLiteStore
-from policies.mfa_requirement import ROLES
+from policies.roles import ROLES
 
 
 def add_mfa_commands(sub: Any) -> None:
@@ -47,50 +48,50 @@ def _run(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2
-    return asyncio.run(_act(args, SQLiteStore(config.store.path)))
+    return asyncio.run(_in_bridge(args, config))
 
 
-async def _act(args: argparse.Namespace, store: SQLiteStore) -> int:
-    await store.open()
-    try:
-        clock = SystemClock()
-        now = clock.now()
-        user_id: str | None = None
-        if getattr(args, "user", None):
-            found = await store.find_users(args.user)
-            if len(found) != 1:
-                print(f"idp-bridge mfa: {len(found)} users match {args.user!r}", file=sys.stderr)
-                return 1
-            user_id = found[0]
-        if args.action == "deliveries":
-            for d in await store.list_otp_deliveries(user_id, limit=50):
-                print(f"{d.at:.0f} {d.user_id} {d.channel} {d.destination} {d.outcome} {d.detail or ''}".rstrip())
-            return 0
-        assert user_id is not None  # argparse requires a user for every other action
-        changes: dict[str, Any] = {}
-        if args.action == "set-role":
-            changes = {"role": args.role}
-        elif args.action == "enforce":
-            changes = {"enforced": not args.off}
-        elif args.action == "set-method":
-            changes = {"method": args.method, **({"phone": args.phone} if args.phone else {}),
-                       **({"email": args.email} if args.email else {})}  # fmt: skip
-        if args.action == "reset":
-            await admin.reset_mfa(store, user_id, now)
-        elif changes:
-            await admin.save_settings(store, user_id, now, **changes)
-        if args.action != "show":
-            await Auditor(store, clock).record(
-                f"mfa.admin.{args.action}", "success", user_id=user_id, actor="cli", **changes
-            )
-        settings = await store.get_mfa_settings(user_id)
-        totp = await store.get_totp(user_id)
-        print(
-            f"user {user_id}: role={settings.role} enforced={settings.enforced} choice={settings.choice} "
-            f"method={settings.method or 'default'} phone={settings.phone or '-'} generation={settings.generation} "
-            f"authenticator={'active' if totp and totp.secret else 'none'} "
-            f"recovery_codes={await store.count_recovery_codes(user_id)}"
-        )
+async def _in_bridge(args: argparse.Namespace, config: Config) -> int:
+    async with command_bridge(config) as bridge:
+        return await _act(args, bridge)
+
+
+async def _act(args: argparse.Namespace, bridge: Bridge) -> int:
+    store = bridge.store
+    user_id: str | None = None
+    if getattr(args, "user", None):
+        found = await store.find_users(args.user)
+        if len(found) != 1:
+            print(f"idp-bridge mfa: {len(found)} users match {args.user!r}", file=sys.stderr)
+            return 1
+        user_id = found[0]
+    if args.action == "deliveries":
+        for d in await store.list_otp_deliveries(user_id, limit=50):
+            print(f"{d.at:.0f} {d.user_id} {d.channel} {d.destination} {d.outcome} {d.detail or ''}".rstrip())
         return 0
-    finally:
-        await store.close()
+    assert user_id is not None  # argparse requires a user for every other action
+    changes: dict[str, Any] = {}
+    if args.action == "set-role":
+        changes = {"role": args.role}
+    elif args.action == "enforce":
+        changes = {"enforced": not args.off}
+    elif args.action == "set-method":
+        changes = {"method": args.method, **({"phone": args.phone} if args.phone else {}),
+                   **({"email": args.email} if args.email else {})}  # fmt: skip
+    if args.action == "reset":
+        await admin.reset_mfa(bridge, user_id)
+    elif changes:
+        await admin.save_settings(bridge, user_id, **changes)
+    if args.action != "show":
+        await bridge.auditor.record(
+            f"mfa.admin.{args.action}", "success", user_id=user_id, actor="cli", **changes
+        )
+    settings = await store.get_mfa_settings(user_id)
+    totp = await store.get_totp(user_id)
+    print(
+        f"user {user_id}: role={settings.role} enforced={settings.enforced} choice={settings.choice} "
+        f"method={settings.method or 'default'} phone={settings.phone or '-'} generation={settings.generation} "
+        f"authenticator={'active' if totp and totp.secret else 'none'} "
+        f"recovery_codes={await store.count_recovery_codes(user_id)}"
+    )
+    return 0

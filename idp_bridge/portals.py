@@ -21,6 +21,9 @@ class Portal:
     display_name: str
     client_secret: str | None
     redirect_uris: tuple[str, ...]
+    backchannel_logout_uri: str | None = None
+    post_logout_redirect_uris: tuple[str, ...] = ()
+    allow_refresh_tokens: bool = False
 
     @property
     def is_public(self) -> bool:
@@ -44,6 +47,9 @@ class PortalRegistry:
                     display_name=p.display_name,
                     client_secret=p.client_secret.get_secret_value() if p.client_secret else None,
                     redirect_uris=p.redirect_uris,
+                    backchannel_logout_uri=p.backchannel_logout_uri,
+                    post_logout_redirect_uris=p.post_logout_redirect_uris,
+                    allow_refresh_tokens=p.allow_refresh_tokens,
                 )
                 for client_id, p in config.portals.items()
             }
@@ -51,6 +57,9 @@ class PortalRegistry:
 
     def get(self, client_id: str) -> Portal | None:
         return self._portals.get(client_id)
+
+    def all(self) -> tuple[Portal, ...]:
+        return tuple(self._portals.values())
 
     def authenticate(self, authorization: str | None, form: Mapping[str, str]) -> Portal:
         """The portal making a /token request, by client_secret_basic, client_secret_post or, for public

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
-ROLES = ("super_admin", "admin", "technician", "auditor")
 DEFAULT_REQUIRED_ROLES = frozenset({"super_admin", "admin"})
 
 Choice = Literal["on", "off"] | None

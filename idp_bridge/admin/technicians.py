@@ -58,9 +58,8 @@ async def update(bridge: Bridge, user: User, change: TechnicianUpdate, actor: st
         settings_changes["method"] = change.mfa_method
     if change.enforced is not None:
         settings_changes["enforced"] = change.enforced
-    if settings_changes:
-        await end_sessions_for(bridge, user.id, "mfa_changed")
-        await mfa_admin.save_settings(bridge.store, user.id, now, **settings_changes)
+    if settings_changes:  # ends every session ("mfa_changed") through session_end
+        await mfa_admin.save_settings(bridge, user.id, **settings_changes)
         changed += sorted(settings_changes)
     limits = await bridge.store.get_technician_limits(user.id)
     idle = None if change.clear_idle_timeout else change.idle_timeout_seconds or limits.idle_timeout_seconds
@@ -83,8 +82,7 @@ async def update(bridge: Bridge, user: User, change: TechnicianUpdate, actor: st
 
 
 async def reset_mfa(bridge: Bridge, user: User, actor: str) -> None:
-    await end_sessions_for(bridge, user.id, "mfa_changed")
-    await mfa_admin.reset_mfa(bridge.store, user.id, bridge.clock.now())
+    await mfa_admin.reset_mfa(bridge, user.id)  # ends every session ("mfa_reset") through session_end
     await bridge.auditor.record("admin.technician.mfa_reset", "success", user_id=user.id, actor=actor)
 
 

@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-Role = Literal["super_admin", "admin", "technician", "auditor"]
+from idp_bridge.config.session_model import RoleName as Role  # one list of roles (policies.roles)
+
 Method = Literal["totp", "email", "sms"]
 
 

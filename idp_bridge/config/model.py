@@ -26,6 +26,14 @@ from pydantic import (
 )
 
 from idp_bridge.config.mfa_model import MFAConfig
+from idp_bridge.config.session_model import (
+    FORWARD_AUTH_CLIENT_ID,
+    BackchannelLogoutConfig,
+    ForwardAuthConfig,
+    RoleName,
+    RoleSessionConfig,
+    valid_redirect_uri,
+)
 
 _ID = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -84,6 +92,13 @@ class SessionConfig(_Section):
     lifetime_seconds: Annotated[int, Field(ge=60, le=30 * 86400)] = 12 * 3600
     idle_timeout_seconds: Annotated[int, Field(ge=60, le=30 * 86400)] = 30 * 60
     login_timeout_seconds: Annotated[int, Field(ge=30, le=3600)] = 600
+    # Session rules (issue 4): defaults for roles without their own [sessions.roles.<role>] table.
+    max_sessions: Annotated[int, Field(ge=1, le=100)] = 1
+    roles: dict[RoleName, RoleSessionConfig] = Field(default_factory=dict)
+    idle_warning_seconds: Annotated[int, Field(ge=0, le=3600)] = 120
+    activity_write_interval_seconds: Annotated[int, Field(ge=1, le=300)] = 30
+    sweep_interval_seconds: Annotated[int, Field(ge=1, le=3600)] = 30
+    cookie_domain: str | None = None
 
 
 class TokenConfig(_Section):
@@ -173,7 +188,27 @@ class PortalConfig(_Section):
     identity_rules: dict[str, IdentityRuleConfig] = Field(
         default_factory=dict, description="Per provider id: which accounts may sign in to this portal."
     )
+    backchannel_logout_uri: str | None = None
+    post_logout_redirect_uris: tuple[str, ...] = ()
+    allow_refresh_tokens: bool = False
     require_mfa: bool | None = Field(default=None, description="Override mfa.required for this portal.")
+
+    @field_validator("backchannel_logout_uri")
+    @classmethod
+    def _backchannel_uri(cls, value: str | None) -> str | None:
+        problem = valid_redirect_uri(value) if value is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("post_logout_redirect_uris")
+    @classmethod
+    def _post_logout_uris(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for uri in value:
+            problem = valid_redirect_uri(uri)
+            if problem:
+                raise ValueError(problem)
+        return value
 
     @field_validator("redirect_uris")
     @classmethod
@@ -207,6 +242,8 @@ class Config(_Section):
     policy: PolicyConfig
     providers: dict[Annotated[str, Field(pattern=_ID)], ProviderConfig]
     portals: dict[Annotated[str, Field(min_length=1, max_length=128)], PortalConfig]
+    backchannel_logout: BackchannelLogoutConfig = BackchannelLogoutConfig()
+    forward_auth: ForwardAuthConfig = ForwardAuthConfig()
     mfa: MFAConfig = MFAConfig()
 
     @model_validator(mode="after")
@@ -247,6 +284,12 @@ def cross_reference_problems(data: Mapping[str, Any]) -> list[str]:
                     problems.append(f"{key}: not in policy.allowed_providers (got {name!r})")
             if names is not None and not names:
                 problems.append(f"{key}: must not be empty (got [])")
+            if client_id == FORWARD_AUTH_CLIENT_ID:
+                problems.append(f"{key_path('portals', client_id)}: this client_id is reserved for forward-auth")
+    forward_auth = _table(data.get("forward_auth"))
+    for name in _names(forward_auth.get("allowed_providers")) or ():
+        if known is not None and name not in known:
+            problems.append(f"forward_auth.allowed_providers: unknown provider (got {name!r})")
     if not _flag(server.get("dev_mode", False)):
         issuers: dict[tuple[str, ...], object] = {("server", "issuer"): server.get("issuer")}
         if isinstance(providers, Mapping):

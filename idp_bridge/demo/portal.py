@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections.abc import Mapping
 from typing import Any, cast
+from urllib.parse import urlencode
 
 import httpx2
 import jinja2
@@ -16,14 +18,17 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
+
+from idp_bridge.demo.backchannel import LogoutRegistry, LogoutTokenError
 
 __all__ = ["SESSION_COOKIE", "create_demo_portal"]
 
 SESSION_COOKIE = "demo_portal"
 _CLIENT_NAME = "bridge"
 _USER_KEY = "user"
+_NO_STORE = {"Cache-Control": "no-store"}
 _TIME_CLAIMS = frozenset({"exp", "iat", "nbf", "auth_time", "updated_at"})
 
 _BASE = """<!doctype html>
@@ -56,6 +61,10 @@ _BASE = """<!doctype html>
 _HOME = """{% extends "base.html" %}
 {% block content %}
 <h1>Demo portal</h1>
+{% if ended_elsewhere %}
+  <p class="error" id="ended-elsewhere">You were signed out because your session ended at idp-bridge (signed out
+  elsewhere, e.g. your account signed in on another device). The bridge told this portal by back-channel logout.</p>
+{% endif %}
 {% if user %}
   <p id="signed-in">Signed in as <strong id="who">{{ who }}</strong></p>
   <p class="muted">Claims of the id_token issued by <code>{{ issuer }}</code>:</p>
@@ -104,7 +113,8 @@ def create_demo_portal(
     secret_key: str,
     transport: httpx2.AsyncBaseTransport | None = None,
 ) -> Starlette:
-    """Build the portal app: `/` (home / claims), `/login`, `/callback` (`{base_url}/callback`), `/logout`.
+    """Build the portal app: `/` (home / claims), `/login`, `/callback` (`{base_url}/callback`), `/logout`
+    (RP-initiated, through the bridge) and `/backchannel-logout` (register `{base_url}/backchannel-logout`).
 
     `bridge_issuer` must be the bridge's exact issuer; discovery is read from
     `{bridge_issuer}/.well-known/openid-configuration` and the id_token's `iss` must equal it exactly.
@@ -115,6 +125,7 @@ def create_demo_portal(
     client_kwargs: dict[str, object] = {"scope": "openid email profile", "code_challenge_method": "S256"}
     if transport is not None:
         client_kwargs["transport"] = transport
+    logouts = LogoutRegistry(issuer=issuer, client_id=client_id)
     oauth = OAuth()
     client: Any = oauth.register(
         _CLIENT_NAME,
@@ -126,9 +137,32 @@ def create_demo_portal(
 
     async def home(request: Request) -> Response:
         user = request.session.get(_USER_KEY)
+        if isinstance(user, dict) and logouts.ended(user.get("sid"), user.get("sub"), request.session.get("at", 0)):
+            request.session.clear()  # the bridge said this session ended (back-channel logout)
+            return _render("home.html", user=None, ended_elsewhere=True)
         if not isinstance(user, dict):
-            return _render("home.html", user=None)
-        return _render("home.html", user=user, who=_display_name(user), issuer=issuer, rows=_claim_rows(user))
+            return _render("home.html", user=None, ended_elsewhere=False)
+        return _render(
+            "home.html", user=user, who=_display_name(user), issuer=issuer, rows=_claim_rows(user),
+            ended_elsewhere=False,
+        )  # fmt: skip
+
+    async def backchannel_logout(request: Request) -> Response:
+        form = await request.form()
+        token = form.get("logout_token")
+        try:
+            if not isinstance(token, str) or len(token) > 8192:
+                raise LogoutTokenError("logout_token is missing")
+            jwks = await client.fetch_jwk_set()
+            claims = logouts.validate(token, jwks)
+        except LogoutTokenError as exc:
+            return JSONResponse(
+                {"error": "invalid_request", "error_description": str(exc)}, status_code=400, headers=_NO_STORE
+            )
+        except (httpx2.HTTPError, ValueError) as exc:
+            return JSONResponse({"error": "temporarily_unavailable", "error_description": str(exc)}, status_code=503)
+        logouts.record(claims)
+        return Response(status_code=200, headers=_NO_STORE)
 
     async def login(request: Request) -> Response:
         try:
@@ -158,11 +192,25 @@ def create_demo_portal(
             )
         request.session.clear()
         request.session[_USER_KEY] = dict(userinfo)
+        request.session["at"] = time.time()
+        if isinstance(token.get("id_token"), str):
+            request.session["id_token"] = token["id_token"]
         return RedirectResponse("/", status_code=303)
 
     async def logout(request: Request) -> Response:
+        """RP-initiated logout: end the local session, then the bridge's (which tells every other portal)."""
+        id_token = request.session.get("id_token")
         request.session.clear()
-        return RedirectResponse("/", status_code=303)
+        try:
+            end_session = (await client.load_server_metadata()).get("end_session_endpoint")
+        except (httpx2.HTTPError, ValueError):
+            end_session = None
+        if not isinstance(end_session, str):  # a provider without RP-initiated logout: local sign-out only
+            return RedirectResponse("/", status_code=303)
+        query = {"client_id": client_id, "post_logout_redirect_uri": f"{base_url.rstrip('/')}/"}
+        if isinstance(id_token, str):
+            query["id_token_hint"] = id_token
+        return RedirectResponse(f"{end_session}?{urlencode(query)}", status_code=303)
 
     return Starlette(
         routes=[
@@ -170,6 +218,7 @@ def create_demo_portal(
             Route("/login", login),
             Route("/callback", callback),
             Route("/logout", logout),
+            Route("/backchannel-logout", backchannel_logout, methods=["POST"]),
         ],
         middleware=[
             Middleware(

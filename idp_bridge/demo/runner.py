@@ -66,6 +66,8 @@ def demo_config(
                 display_name="Demo portal",
                 client_secret=SecretStr(portal_secret),
                 redirect_uris=(f"{portal_url}/callback",),
+                backchannel_logout_uri=f"{portal_url}/backchannel-logout",
+                post_logout_redirect_uris=(f"{portal_url}/",),
             )
         },
     )

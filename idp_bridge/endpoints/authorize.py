@@ -8,6 +8,7 @@ from starlette.responses import RedirectResponse, Response
 from idp_bridge.bridge import Bridge
 from idp_bridge.browser_session import current_session, redirect_with_code
 from idp_bridge.endpoints.mfa_gate import step_up_session
+from idp_bridge.endpoints.signed_out import notice_page, signed_out_notice
 from idp_bridge.endpoints.upstream_start import start_upstream
 from idp_bridge.flow import ChooseProvider, ErrorToPortal, IssueCode, Refuse, StartUpstream, StepUp, after_authorize
 from idp_bridge.oidc.authorize_request import AuthorizeError, validate_authorize
@@ -65,6 +66,9 @@ async def authorize(request: Request) -> Response:
         )  # fmt: skip
         return error_page(step.page.status, step.page.title, step.page.message)
     await bridge.store.put_auth_request(auth_request)
+    notice = await signed_out_notice(bridge, request, now) if session is None else None
+    if notice is not None:  # e.g. evicted by a login elsewhere: say so before signing in again
+        return await notice_page(bridge, request, notice, f"/login?request={auth_request.id}")
     if isinstance(step, StartUpstream):
         return await start_upstream(bridge, request, auth_request, step.provider_id, now)
     assert isinstance(step, ChooseProvider), step

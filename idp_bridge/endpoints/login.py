@@ -64,7 +64,7 @@ async def choose(request: Request) -> Response:
     ]
     return render(
         "choose_provider.html",
-        portal_name=portal.display_name if portal else found.client_id,
+        portal_name=portal.display_name if portal else "the protected applications",
         providers=providers,
     )
 

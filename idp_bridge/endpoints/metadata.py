@@ -13,7 +13,7 @@ from idp_bridge.oidc.assurance import ACR_VALUES_SUPPORTED
 
 def discovery_document(bridge: Bridge) -> dict[str, Any]:
     issuer = bridge.issuer
-    return {
+    document: dict[str, Any] = {
         "issuer": issuer,
         "authorization_endpoint": f"{issuer}/authorize",
         "token_endpoint": f"{issuer}/token",
@@ -39,6 +39,22 @@ def discovery_document(bridge: Bridge) -> dict[str, Any]:
         "request_uri_parameter_supported": False,
         "authorization_response_iss_parameter_supported": True,
     }  # fmt: skip
+    document.update(session_metadata(bridge))
+    return document
+
+
+def session_metadata(bridge: Bridge) -> dict[str, Any]:
+    """RP-Initiated and Back-Channel Logout, and the refresh_token grant when a portal may use it."""
+    grants = ["authorization_code"]
+    if any(p.allow_refresh_tokens for p in bridge.portals.all()):
+        grants.append("refresh_token")
+    return {
+        "grant_types_supported": grants,
+        "end_session_endpoint": f"{bridge.issuer}/logout",
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
+        "frontchannel_logout_supported": False,
+    }
 
 
 async def openid_configuration(request: Request) -> Response:

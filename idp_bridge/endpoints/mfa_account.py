@@ -117,7 +117,7 @@ async def set_method(bridge: Bridge, mfa: MFAServices, request: Request, session
             "mfa.settings.rejected", "failure", request=request, user_id=user.id, method=method[:16]
         )
         return await _page(bridge, mfa, session, user, now, status=400, error="That method cannot be chosen.")
-    await admin.save_settings(bridge.store, user.id, now, method=method)
+    await admin.save_settings(bridge, user.id, request=request, method=method)
     await bridge.auditor.record("mfa.settings.changed", "success", request=request, user_id=user.id, method=method)
     return _signed_out(mfa, bridge, "Method saved", f"Your method is now: {METHOD_NAMES[method]}.")
 
@@ -180,7 +180,7 @@ async def confirm_reconfigure(bridge: Bridge, mfa: MFAServices, request: Request
         _, message = verdict_message(check, mfa.config.max_failures)
         return await enrollment_page(bridge, mfa, user, account_csrf(mfa, session), "/account/mfa/reconfigure/confirm",
                                      now, status=400, error=message)  # fmt: skip
-    await admin.sign_out_everywhere(bridge.store, user.id, now, "mfa_reconfigured")
+    await admin.sign_out_everywhere(bridge, user.id, "mfa_changed", request)
     await bridge.auditor.record("mfa.totp.reconfigured", "success", request=request, user_id=user.id)
     response = codes_page(check.codes, user, mfa, None, "",
                           "Your new authenticator is set up; the old one no longer works. You have been signed out "
@@ -201,7 +201,7 @@ async def disable(bridge: Bridge, mfa: MFAServices, request: Request, session: S
                            error="Two-factor authentication is required for your account and cannot be turned off.")
     if params.get("confirm") != "yes":
         return render("account_mfa_confirm.html", csrf=account_csrf(mfa, session))
-    await admin.turn_off(bridge.store, user.id, now)
+    await admin.turn_off(bridge, user.id, request)
     await bridge.auditor.record("mfa.disabled", "success", request=request, user_id=user.id)
     return _signed_out(mfa, bridge, "Two-factor authentication turned off", "Two-factor authentication is off.")
 
@@ -209,7 +209,7 @@ async def disable(bridge: Bridge, mfa: MFAServices, request: Request, session: S
 @_account_post
 async def enable(bridge: Bridge, mfa: MFAServices, request: Request, session: Session, user: User,
                  params: dict[str, str], now: float) -> Response:  # fmt: skip
-    await admin.save_settings(bridge.store, user.id, now, choice="on")
+    await admin.save_settings(bridge, user.id, request=request, choice="on")
     await bridge.auditor.record("mfa.enabled", "success", request=request, user_id=user.id)
     return _signed_out(mfa, bridge, "Two-factor authentication turned on",
                        "You will set up your second factor at your next sign-in.")  # fmt: skip

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp_bridge.bridge import Bridge
-from idp_bridge.browser_session import redirect_with_code, set_session_cookie, start_session
+from idp_bridge.browser_session import redirect_with_code, set_session_cookie, start_session, step_up_in_place
 from idp_bridge.flow import SignIn, after_first_factor
 from idp_bridge.mfa import remembered_devices
 from idp_bridge.mfa.factors import send_otp
@@ -116,15 +116,16 @@ async def finish_login(
         return error_page(
             400, "Sign-in expired", "Signing in took too long. Go back to the application and sign in again."
         )
-    first_factor_amr = pending.upstream_amr
-    if pending.step_up_session_id is not None:
-        stepped = await bridge.store.get_session(pending.step_up_session_id, now)
+    assurance = local_factor_assurance(pending.upstream_amr, method, int(now))
+    if pending.step_up_session_id is not None:  # a live session gains the second factor; it is not replaced
+        live = await bridge.store.get_session(pending.step_up_session_id, now)
+        stepped = await step_up_in_place(bridge, request, live, assurance, now) if live is not None else None
         if stepped is None:
             return error_page(400, "Session ended", "Your session ended meanwhile. Go back to the application.")
-        await bridge.store.end_session(stepped.id, now, "stepped_up")
-    assurance = local_factor_assurance(first_factor_amr, method, int(now))
-    identity = Identity(provider_id=pending.provider_id, issuer=user.issuer, subject=user.subject)
-    session, token = await start_session(bridge, request, user, identity, now, assurance=assurance)
+        session, token = stepped
+    else:  # a new session, under the concurrency rule (the pending login never counted as one)
+        identity = Identity(provider_id=pending.provider_id, issuer=user.issuer, subject=user.subject)
+        session, token = await start_session(bridge, request, user, identity, now, assurance=assurance)
     await bridge.store.delete_auth_request(auth_request.id)
     await bridge.auditor.record(
         "login.success", "success", request=request, user_id=user.id, client_id=auth_request.client_id,

@@ -7,6 +7,7 @@ from starlette.responses import JSONResponse, Response
 
 from idp_bridge.bridge import Bridge
 from idp_bridge.oidc.errors import OAuthError
+from idp_bridge.oidc.refresh_grant import RefreshReused, issue_refresh_token, refresh_grant
 from idp_bridge.oidc.token_exchange import ReplayedCode, TokenLifetimes, exchange_code
 from idp_bridge.pages import NO_STORE
 from idp_bridge.request_params import ParameterError, form_params
@@ -31,6 +32,14 @@ async def token(request: Request) -> Response:
             raise OAuthError("invalid_request", exc.message, status=exc.status) from exc
         portal = bridge.portals.authenticate(request.headers.get("authorization"), params)
         client_id = portal.client_id
+        # The grant exists only when some portal may use it (else: unsupported_grant_type, as before).
+        if params.get("grant_type") == "refresh_token" and any(p.allow_refresh_tokens for p in bridge.portals.all()):
+            refreshed = await refresh_grant(bridge, params, portal, now)
+            await bridge.auditor.record(
+                "token.refreshed", "success", request=request, client_id=client_id, user_id=refreshed.user_id,
+                session_id=refreshed.session_id,
+            )  # fmt: skip
+            return JSONResponse(refreshed.body, headers=NO_STORE)
         tokens = bridge.config.tokens
         outcome = await exchange_code(
             params,
@@ -47,12 +56,23 @@ async def token(request: Request) -> Response:
             session_id=exc.code.session_id, revoked_tokens=exc.revoked,
         )  # fmt: skip
         return oauth_error_response(exc)
+    except RefreshReused as exc:
+        await bridge.auditor.record(
+            "token.refresh_reused", "failure", request=request, client_id=client_id, user_id=exc.token.user_id,
+            session_id=exc.token.session_id, revoked_tokens=exc.revoked,
+        )  # fmt: skip
+        return oauth_error_response(exc)
     except OAuthError as exc:
         await bridge.auditor.record(
             "token.rejected", "failure", request=request, client_id=client_id, reason=exc.error,
             description=exc.description,
         )  # fmt: skip
         return oauth_error_response(exc)
+    # Session rules: this portal now holds tokens of the session (back-channel logout), maybe a refresh token.
+    await bridge.store.record_session_client(outcome.code.session_id, portal.client_id, now)
+    session = await bridge.store.get_session(outcome.code.session_id, now)
+    if portal.allow_refresh_tokens and session is not None:
+        outcome.body["refresh_token"] = await issue_refresh_token(bridge, portal, session, outcome.code.scope, now)
     await bridge.auditor.record(
         "token.issued", "success", request=request, client_id=client_id, user_id=outcome.user.id,
         session_id=outcome.code.session_id,

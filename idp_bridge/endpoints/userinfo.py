@@ -8,6 +8,7 @@ from starlette.responses import JSONResponse, Response
 from idp_bridge.bridge import Bridge
 from idp_bridge.oidc.token_exchange import profile_claims
 from idp_bridge.pages import NO_STORE
+from idp_bridge.session_end import expire_session
 from idp_bridge.store.records import secret_hash
 
 
@@ -35,6 +36,8 @@ async def userinfo(request: Request) -> Response:
     record = await bridge.store.get_access_token(secret_hash(token), now)
     session = await bridge.store.get_session(record.session_id, now) if record else None
     user = await bridge.store.get_user(record.user_id) if record else None
+    if record is not None and session is None:
+        await expire_session(bridge, record.session_id)  # ran out since: end it now, back-channel included
     if record is None or session is None or user is None or user.disabled:
         return await _unauthorized(
             bridge, request, "invalid_token", "the access token is invalid, expired or its session has ended",

@@ -1,7 +1,7 @@
 """Changing a technician's MFA settings (admin or self-service): every save signs the technician out everywhere.
 
-Store-level operations for the admin CLI (`idp-bridge mfa ...`) and the settings page; issue 6's admin UI will
-call the same functions.
+Operations for the admin CLI (`idp-bridge mfa ...`) and the settings page; issue 6's admin UI will call the same
+functions. Sessions end through session_end (worker cache, audit, back-channel logouts to the portals).
 """
 
 from __future__ import annotations
@@ -9,40 +9,48 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from idp_bridge.store.base import Store
+from starlette.requests import Request
+
+from idp_bridge.bridge import Bridge
+from idp_bridge.session_end import end_user_sessions
 from idp_bridge.store.mfa_records import TechnicianMFASettings
 
 
-async def sign_out_everywhere(store: Store, user_id: str, now: float, reason: str) -> int:
+async def sign_out_everywhere(bridge: Bridge, user_id: str, reason: str, request: Request | None = None) -> int:
     """End every live session of the user (and drop their half-finished logins); returns how many ended."""
-    ended = 0
-    for session in await store.list_user_sessions(user_id, now):
-        ended += await store.end_session(session.id, now, reason)
-    await store.delete_pending_logins(user_id)
-    return ended
+    ended = await end_user_sessions(bridge, user_id, reason, request)
+    await bridge.store.delete_pending_logins(user_id)
+    return len(ended)
 
 
-async def save_settings(store: Store, user_id: str, now: float, **changes: Any) -> TechnicianMFASettings:
+async def save_settings(
+    bridge: Bridge, user_id: str, *, request: Request | None = None, **changes: Any
+) -> TechnicianMFASettings:
     """Apply `changes` (role, enforced, choice, method, phone, email) and sign the technician out everywhere."""
-    current = await store.get_mfa_settings(user_id)
-    updated = dataclasses.replace(current, **changes, updated_at=now)
-    await store.save_mfa_settings(updated)
-    await sign_out_everywhere(store, user_id, now, "mfa_settings_changed")
+    current = await bridge.store.get_mfa_settings(user_id)
+    updated = dataclasses.replace(current, **changes, updated_at=bridge.clock.now())
+    await bridge.store.save_mfa_settings(updated)
+    await sign_out_everywhere(bridge, user_id, "mfa_changed", request)
     return updated
 
 
-async def reset_mfa(store: Store, user_id: str, now: float) -> None:
-    """Lost device, admin side: forget the authenticator, recovery codes, remembered devices and lockouts; the
-    technician enrolls again at their next login."""
+async def _forget_factors(bridge: Bridge, user_id: str) -> None:
+    store = bridge.store
     await store.delete_totp(user_id)
     await store.delete_recovery_codes(user_id)
     await store.delete_remembered_devices(user_id)
     await store.clear_failures(user_id)
-    await store.bump_mfa_generation(user_id, now)
-    await sign_out_everywhere(store, user_id, now, "mfa_reset")
+    await store.bump_mfa_generation(user_id, bridge.clock.now())
 
 
-async def turn_off(store: Store, user_id: str, now: float) -> None:
-    """The technician's own "disable two-factor authentication" (where policy allows): as a reset, then off."""
-    await reset_mfa(store, user_id, now)
-    await save_settings(store, user_id, now, choice="off")
+async def reset_mfa(bridge: Bridge, user_id: str, request: Request | None = None) -> None:
+    """Lost device, admin side: forget the authenticator, recovery codes, remembered devices and lockouts; the
+    technician enrolls again at their next login."""
+    await _forget_factors(bridge, user_id)
+    await sign_out_everywhere(bridge, user_id, "mfa_reset", request)
+
+
+async def turn_off(bridge: Bridge, user_id: str, request: Request | None = None) -> None:
+    """The technician's own "disable two-factor authentication" (where policy allows): factors forgotten, then off."""
+    await _forget_factors(bridge, user_id)
+    await save_settings(bridge, user_id, request=request, choice="off")

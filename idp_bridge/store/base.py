@@ -24,6 +24,7 @@ from idp_bridge.store.records import (
     Session,
     User,
 )
+from idp_bridge.store.session_rules_base import SessionRulesStore
 
 
 class StoreError(Exception):
@@ -34,7 +35,7 @@ class DuplicateKey(StoreError):
     """A put would have overwritten an existing record."""
 
 
-class Store(MFAStore, AdminStore, Protocol):
+class Store(SessionRulesStore, MFAStore, AdminStore, Protocol):
     async def open(self) -> None:
         """Create the schema if needed and connect. Idempotent."""
 

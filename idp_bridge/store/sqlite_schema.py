@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from idp_bridge.store.sqlite_admin_schema import ADMIN_DDL
+from idp_bridge.store.sqlite_mfa_schema import MFA_DDL
+from idp_bridge.store.sqlite_session_schema import SESSION_RULES_DDL
+
 SCHEMA_VERSION = 1
 
 # Idempotent DDL, run in one transaction by SQLiteStore.open(). Column names match the record fields; tuples
@@ -112,8 +116,4 @@ DDL: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS audit_user_at ON audit_events (user_id, at)",
     "CREATE INDEX IF NOT EXISTS audit_type_at ON audit_events (type, at)",
 )
-
-from idp_bridge.store.sqlite_admin_schema import ADMIN_DDL  # noqa: E402  (administration tables)
-from idp_bridge.store.sqlite_mfa_schema import MFA_DDL  # noqa: E402  (the MFA tables, kept in their own module)
-
-DDL = DDL + MFA_DDL + ADMIN_DDL
+DDL += SESSION_RULES_DDL + MFA_DDL + ADMIN_DDL  # session rules, MFA and admin tables, each in its own module

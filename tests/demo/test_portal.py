@@ -156,7 +156,14 @@ def test_login_through_a_real_provider_shows_the_id_token_claims(
     assert parsed.claims["aud"] in (CLIENT_ID, f'["{CLIENT_ID}"]')
     assert SESSION_COOKIE in browser.cookies
 
-    signed_out = browser.get(f"{portal_url}/logout", follow_redirects=True)
+    # RP-initiated logout: the local session ends, then the provider's end_session_endpoint is asked
+    leaving = browser.get(f"{portal_url}/logout")
+    assert leaving.status_code == 303
+    end_session = urlsplit(leaving.headers["location"])
+    assert f"{end_session.scheme}://{end_session.netloc}{end_session.path}" == f"{mock_issuer}/oauth2/end_session"
+    sent = parse_qs(end_session.query)
+    assert sent["post_logout_redirect_uri"] == [f"{portal_url}/"] and sent["id_token_hint"][0].count(".") == 2
+    signed_out = browser.get(f"{portal_url}/")
     assert "Signed in as" not in signed_out.text and "Sign in through idp-bridge" in signed_out.text
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx2
 import pyotp
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.integration.bridge_process import IDP_BRIDGE
 
@@ -109,3 +109,31 @@ def test_demo_user_without_upstream_mfa_enrolls_an_authenticator(demo: tuple[str
     expect(page.locator("#who")).to_contain_text("Alice Technician")
     expect(page.locator('tr[data-claim="acr"] .claim-value')).to_have_text("urn:idp-bridge:loa:2")
     expect(page.locator('tr[data-claim="amr"] .claim-value')).to_contain_text("otp")
+
+
+def _sign_in(page: Page, portal: str, user: str) -> None:
+    page.goto(portal + "/")
+    page.click("#sign-in")
+    page.click("text=Contoso SSO (demo)")
+    page.click(f"button[name=sub][value={user}]")
+    expect(page.locator("#signed-in")).to_be_visible()
+
+
+def test_demo_second_browser_signs_the_first_one_out(demo: tuple[str, str], browser: Browser) -> None:
+    portal, _ = demo
+    first, second = browser.new_context(), browser.new_context()
+    try:
+        first_page, second_page = first.new_page(), second.new_page()
+        _sign_in(first_page, portal, "bob")
+        _sign_in(second_page, portal, "bob")  # the same account in another browser: the first session is evicted
+        deadline = time.monotonic() + 10  # the bridge's back-channel logout reaches the portal in the background
+        while first_page.locator("#ended-elsewhere").count() == 0:
+            assert time.monotonic() < deadline, "the first browser was never signed out"
+            first_page.reload()
+        expect(first_page.locator("#ended-elsewhere")).to_contain_text("signed in on another device")
+        expect(first_page.locator("#sign-in")).to_be_visible()
+        second_page.reload()
+        expect(second_page.locator("#signed-in")).to_be_visible()
+    finally:
+        first.close()
+        second.close()

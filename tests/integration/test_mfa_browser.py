@@ -18,9 +18,10 @@ import pyotp
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
+from idp_bridge.app import command_bridge
 from idp_bridge.config.mfa_model import EmailConfig
+from idp_bridge.config.model import Config
 from idp_bridge.mfa import admin
-from idp_bridge.store.sqlite import SQLiteStore
 from tests.bridge_harness import PORTAL_ID, PORTAL_SECRET, authorize_query, free_port, pkce_pair
 from tests.integration.live_bridge import OffsetClock, live_bridge
 from tests.mfa.mfa_harness import mfa_config
@@ -53,8 +54,9 @@ def portal_server() -> Iterator[str]:
 
 
 class Live:
-    def __init__(self, issuer: str, clock: OffsetClock, db: str, redirect_uri: str) -> None:
-        self.issuer, self.clock, self.db, self.redirect_uri = issuer, clock, db, redirect_uri
+    def __init__(self, issuer: str, clock: OffsetClock, config: Config, redirect_uri: str) -> None:
+        self.issuer, self.clock, self.config, self.redirect_uri = issuer, clock, config, redirect_uri
+        self.db = config.store.path
 
     def authorize(self, **extra: Any) -> str:
         query = authorize_query(redirect_uri=self.redirect_uri, provider_hint="acme", **extra)
@@ -104,7 +106,7 @@ def live(tmp_path_factory: pytest.TempPathFactory, upstreams: dict[str, str], ke
             "portals": {**config.portals, PORTAL_ID: portal},
         })  # fmt: skip
         with live_bridge(config, clock, port):
-            yield Live(issuer, clock, config.store.path, redirect_uri)
+            yield Live(issuer, clock, config, redirect_uri)
 
 
 def sign_in_upstream(page: Page, live: Live, user: str, **extra: Any) -> None:
@@ -197,14 +199,10 @@ def test_email_code(live: Live, page: Page, mailbox: Mailbox) -> None:
     sign_in_upstream(page, live, "cid@example.com")  # first login: creates the user, enrollment page shown
     expect(page.locator("h1")).to_have_text("Set up two-factor authentication")
 
-    async def set_email() -> None:
-        store = SQLiteStore(live.db)
-        await store.open()
-        try:
-            user_id = (await store.find_users("cid@example.com"))[0]
-            await admin.save_settings(store, user_id, live.clock.now(), method="email")
-        finally:
-            await store.close()
+    async def set_email() -> None:  # as the admin CLI does: the bridge's machinery on the same store
+        async with command_bridge(live.config, live.clock) as bridge:
+            user_id = (await bridge.store.find_users("cid@example.com"))[0]
+            await admin.save_settings(bridge, user_id, method="email")
 
     _in_thread(set_email)
     sent = len(mailbox.messages)

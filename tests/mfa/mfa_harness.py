@@ -52,8 +52,13 @@ class Bridge:
         return self.driver.login(response.headers["location"])
 
     @property
+    def app(self) -> Any:
+        """The app's own Bridge (idp_bridge.bridge.Bridge)."""
+        return self.client.app.state.bridge  # type: ignore[attr-defined]
+
+    @property
     def store(self) -> Any:
-        return self.client.app.state.bridge.store  # type: ignore[attr-defined]
+        return self.app.store
 
     def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """Run a store coroutine on the bridge's own loop (the SQLite connection lives there)."""
@@ -66,6 +71,12 @@ class Bridge:
         found = self.call(self.store.find_users, sub) or self.call(self.store.find_users, f"{sub}@example.com")
         assert len(found) == 1, found
         return str(found[0])
+
+    def sees_signed_out_notice(self, reason: str) -> None:
+        """A change made elsewhere (an admin) ended this browser's session: its next visit says why, once (the
+        notice page clears the dead cookie, so the next login starts afresh)."""
+        page = self.client.get(authorize_url(), follow_redirects=False)
+        assert page.status_code == 401 and f'data-reason="{reason}"' in page.text, page.text[-900:]
 
     def totp_at(self, secret: str, steps_ahead: int = 0) -> str:
         return pyotp.TOTP(secret).at(self.clock.now() + 30 * steps_ahead)

@@ -94,7 +94,14 @@ def test_reset_recovery_codes_invalidates_old_ones(bridge: Bridge) -> None:
     assert bridge.post("/mfa/recovery", {"csrf_token": token, "recovery_code": new[0]}).status_code == 200
 
 
-def test_method_change_signs_out_everywhere(bridge: Bridge) -> None:
+def test_method_change_signs_out_everywhere(tmp_path: Path, upstreams: dict[str, str], key_file: Path) -> None:
+    config = mfa_config(tmp_path, upstreams, key_file)  # two sessions per technician, so both browsers stay in
+    config = config.model_copy(update={"sessions": config.sessions.model_copy(update={"max_sessions": 2})})
+    with mfa_bridge(config) as bridge:
+        _method_change_signs_out_everywhere(bridge)
+
+
+def _method_change_signs_out_everywhere(bridge: Bridge) -> None:
     secret, _, _ = enroll(bridge, "dan")
     # The same technician signed in from another browser too.
     other_client = other_browser(bridge.client)
@@ -139,14 +146,15 @@ def test_disable_needs_policy_and_confirmation(tmp_path: Path, upstreams: dict[s
         assert off.status_code == 200 and live_sessions(bridge.db) == 0
         assert "code" in bridge.login("fay").params  # no second factor any more
         # An enforced technician cannot turn it off.
-        bridge.call(admin.save_settings, bridge.store, bridge.user_id("fay"), bridge.clock.now(), enforced=True)
+        bridge.call(admin.save_settings, bridge.app, bridge.user_id("fay"), enforced=True)
+        bridge.sees_signed_out_notice("mfa_changed")
         enroll(bridge, "fay")
         _, token = _settings(bridge)
         refused = bridge.post("/account/mfa/disable", {"csrf_token": token, "confirm": "yes"})
         assert refused.status_code == 403 and "cannot be turned off" in alert(refused)
 
 
-def test_admin_cli(bridge: Bridge, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_admin_cli(bridge: Bridge, tmp_path: Path, key_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import tomli_w
 
     enroll(bridge, "gus")
@@ -154,7 +162,7 @@ def test_admin_cli(bridge: Bridge, tmp_path: Path, capsys: pytest.CaptureFixture
     config = tmp_path / "cli.toml"
     config.write_text(tomli_w.dumps({
         "server": {"issuer": "http://127.0.0.1:8999", "dev_mode": True, "secret_key": "s" * 40},
-        "store": {"path": bridge.db}, "policy": {"allowed_providers": ["p"]},
+        "store": {"path": bridge.db}, "signing": {"key_file": str(key_file)}, "policy": {"allowed_providers": ["p"]},
         "providers": {"p": {"kind": "oidc", "display_name": "P", "issuer": "http://127.0.0.1:1", "client_id": "c"}},
         "portals": {"x": {"display_name": "X", "redirect_uris": ["http://127.0.0.1:2/cb"]}},
     }))  # fmt: skip
@@ -165,6 +173,7 @@ def test_admin_cli(bridge: Bridge, tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["mfa", "--config", str(config), "reset", user_id]) == 0
     assert "authenticator=none recovery_codes=0" in capsys.readouterr().out
     assert main(["mfa", "--config", str(config), "show", "nobody"]) == 1
+    bridge.sees_signed_out_notice("mfa_changed")  # the CLI (set-role) ended the session through the same machinery
     result = bridge.login("gus")
     assert result.page is not None and "Set up two-factor" in result.page.text  # enrolls again
     assert ("mfa.admin.reset", "success") in audit_types(bridge.db)

@@ -45,7 +45,7 @@ def bridge(tmp_path: Path, upstreams: dict[str, str], key_file: Path, mailbox: M
 def _with_method(bridge: Bridge, sub: str, method: str, **extra: str) -> None:
     """A first login creates the user; an admin sets the method (which signs them out everywhere)."""
     bridge.login(sub)
-    bridge.call(admin.save_settings, bridge.store, bridge.user_id(sub), bridge.clock.now(), method=method, **extra)
+    bridge.call(admin.save_settings, bridge.app, bridge.user_id(sub), method=method, **extra)
 
 
 def test_email_code_signs_in(bridge: Bridge, mailbox: Mailbox) -> None:

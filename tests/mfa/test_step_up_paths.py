@@ -77,7 +77,8 @@ def test_roles_and_portals_decide(tmp_path: Path, upstreams: dict[str, str], key
     config = config.model_copy(update={"portals": portals})
     with mfa_bridge(config) as bridge:
         assert "code" in bridge.login("tina").params  # a technician, MFA not required globally
-        bridge.call(admin.save_settings, bridge.store, bridge.user_id("tina"), bridge.clock.now(), role="admin")
+        bridge.call(admin.save_settings, bridge.app, bridge.user_id("tina"), role="admin")
+        bridge.sees_signed_out_notice("mfa_changed")
         result = bridge.login("tina", prompt="login")
         assert result.page is not None and "Set up two-factor" in result.page.text  # admins always
         # A technician on a portal that requires MFA:
@@ -127,7 +128,8 @@ def test_remembered_device_skips_mfa_until_reset(bridge: Bridge) -> None:
     demanded = bridge.login("walt", prompt="login", acr_values="urn:idp-bridge:loa:2")
     assert demanded.page is not None and "authenticator app" in demanded.page.text
     # After a reset (lost device) the cookie stops working.
-    bridge.call(admin.reset_mfa, bridge.store, bridge.user_id("walt"), bridge.clock.now())
+    bridge.call(admin.reset_mfa, bridge.app, bridge.user_id("walt"))
+    bridge.sees_signed_out_notice("mfa_reset")
     after = bridge.login("walt", prompt="login")
     assert after.page is not None and "Set up two-factor" in after.page.text
 

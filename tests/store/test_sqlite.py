@@ -16,9 +16,10 @@ from idp_bridge.store.base import DuplicateKey, Store, StoreError
 from idp_bridge.store.records import CodeTakeStatus, secret_hash
 from idp_bridge.store.sqlite import SQLiteStore
 from idp_bridge.store.sqlite_schema import SCHEMA_VERSION
-from tests.store.conformance import AUTH_REQUEST, CODE, T0, StoreConformance
+from tests.store.conformance import AUTH_REQUEST, CODE, T0, StoreConformance, session
 from tests.store.conformance_admin import AdminStoreConformance
 from tests.store.conformance_mfa import MFAStoreConformance
+from tests.store.conformance_session_rules import SessionRulesConformance
 
 PROCESSES = 4
 RACE_KEYS = 25
@@ -222,3 +223,61 @@ async def test_processes_racing_one_totp_time_step_accept_it_once(tmp_path: Path
 
     for i in range(RACE_KEYS):
         assert sorted(out[i] for out in outputs) == ["False"] * (PROCESSES - 1) + ["True"], f"user {i}"
+
+
+# -- session rules (issue 4) ---------------------------------------------------------------------------
+
+
+class TestSQLiteFileSessionRules(SessionRulesConformance):
+    @pytest.fixture
+    async def store(self, tmp_path: Path) -> AsyncIterator[Store]:
+        store = SQLiteStore(str(tmp_path / "store.db"))
+        await store.open()
+        yield store
+        await store.close()
+
+
+class TestSQLiteMemorySessionRules(SessionRulesConformance):
+    @pytest.fixture
+    async def store(self) -> AsyncIterator[Store]:
+        store = SQLiteStore(":memory:")
+        await store.open()
+        yield store
+        await store.close()
+
+
+def _login_worker(path: str, worker: int, logins: int, limit: int, barrier: Any, results: Any) -> None:
+    async def run() -> int:
+        store = SQLiteStore(path)
+        await store.open()
+        try:
+            barrier.wait()
+            evicted = 0
+            for i in range(logins):
+                new = session(1000 * worker + i, user_id="racer", created_at=T0 + i)
+                evicted += len(await store.create_session_evicting(new, limit, T0 + logins))
+            return evicted
+        finally:
+            await store.close()
+
+    results.put(asyncio.run(run()))
+
+
+@pytest.mark.parametrize("limit", [1, 2])
+async def test_processes_racing_logins_of_one_account_leave_the_limit(tmp_path: Path, limit: int) -> None:
+    path = str(tmp_path / "shared.db")
+    store = SQLiteStore(path)
+    await store.open()
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(PROCESSES), ctx.Queue()
+    logins = 5  # 4 processes x 5 = 20 parallel logins
+    args = [(path, w, logins, limit, barrier, results) for w in range(PROCESSES)]
+    procs = [ctx.Process(target=_login_worker, args=a) for a in args]
+    for p in procs:
+        p.start()
+    evicted = sum(results.get(timeout=60) for _ in procs)
+    for p in procs:
+        p.join(timeout=30)
+    assert len(await store.list_user_sessions("racer", T0 + logins)) == limit
+    assert evicted == PROCESSES * logins - limit
+    await store.close()

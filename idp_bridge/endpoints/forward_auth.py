@@ -1,0 +1,115 @@
+"""GET /forward-auth (nginx auth_request) and /forward-auth/redirect (Caddy forward_auth, Traefik forwardAuth).
+
+200 with identity headers for a live session that meets the route's requirement; otherwise 401 (nginx mode,
+with `Location:` the sign-in URL for the snippet's `error_page 401`) or a redirect to it (redirect mode).
+Each check counts as activity for the idle timer.
+
+This is the hot path, served by an ASGI middleware ahead of routing: one pass over the raw headers, a raw-HMAC
+cookie check, the per-worker session cache (see session_cache.py for the staleness bound) and pre-encoded
+response headers. No audit write for an ordinary signed-out request; one for a forged cookie or a
+malformed/unprotected target.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from idp_bridge.bridge import Bridge
+from idp_bridge.forward_auth_target import Target, sign_in_url, target_from_headers
+from idp_bridge.session_access import live_session
+from policies.route_rules import SessionEvidence, matching_rule, meets
+
+PATHS = {"/forward-auth": False, "/forward-auth/redirect": True}  # path -> redirect mode
+_WANTED = {b"x-forwarded-proto", b"x-forwarded-host", b"x-forwarded-uri", b"x-forwarded-method", b"x-original-url",
+           b"cookie"}  # fmt: skip
+_NO_STORE = (b"cache-control", b"no-store")
+_EMPTY_BODY = {"type": "http.response.body", "body": b""}
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    """The few request headers forward-auth reads, in one pass (the first of each; cookies joined)."""
+    found: dict[str, str] = {}
+    for name, value in scope["headers"]:
+        if name in _WANTED:
+            key = name.decode()
+            if key == "cookie" and key in found:
+                found[key] += "; " + value.decode("latin-1")
+            elif key not in found:
+                found[key] = value.decode("latin-1")
+    return found
+
+
+def cookie_value(header: str | None, name: str) -> str | None:
+    """The value of cookie `name` in a Cookie header (the first one), without parsing the others."""
+    if not header:
+        return None
+    prefix = name + "="
+    for part in header.split(";"):
+        part = part.strip()
+        if part.startswith(prefix):
+            return part[len(prefix) :].strip('"')
+    return None
+
+
+async def _answer(send: Send, status: int, headers: list[tuple[bytes, bytes]]) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send(_EMPTY_BODY)
+
+
+async def _refuse(bridge: Bridge, scope: Scope, send: Send, status: int, message: str, reason: str) -> None:
+    await bridge.auditor.record("forward_auth.rejected", "failure", request=Request(scope), reason=reason)
+    body = message.encode()
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode()), _NO_STORE]})
+    await send({"type": "http.response.body", "body": body})  # fmt: skip
+
+
+async def _sign_in(bridge: Bridge, send: Send, target: Target, redirect: bool) -> None:
+    location = (b"location", sign_in_url(bridge.sessions.forward_auth, target).encode())
+    status = (302 if target.method in ("GET", "HEAD") else 303) if redirect else 401
+    await _answer(send, status, [location, _NO_STORE, (b"content-length", b"0")])
+
+
+async def check(bridge: Bridge, scope: Scope, send: Send, redirect: bool) -> None:
+    settings = bridge.sessions.forward_auth
+    headers = _headers(scope)
+    target = target_from_headers(headers)
+    if target is None:
+        msg = "forward-auth: the proxy sent no valid X-Forwarded-Proto/Host/Uri"
+        return await _refuse(bridge, scope, send, 400, msg, "bad_target")
+    if target.host not in settings.protected_hosts:
+        msg = "forward-auth: this host is not protected"
+        return await _refuse(bridge, scope, send, 403, msg, "host_not_protected")
+    raw = cookie_value(headers.get("cookie"), bridge.session_cookie.name)
+    if raw is None:
+        return await _sign_in(bridge, send, target, redirect)
+    token = bridge.session_cookie.unsign(raw)
+    if token is None:
+        await bridge.auditor.record(
+            "forward_auth.rejected", "failure", request=Request(scope), reason="bad_session_cookie"
+        )
+        return await _sign_in(bridge, send, target, redirect)
+    now = bridge.clock.now()
+    entry = await live_session(bridge, token, now, cached=True)
+    if entry is None:
+        return await _sign_in(bridge, send, target, redirect)
+    if settings.rules:
+        rule = matching_rule(settings.rules, target.host, target.uri)
+        if rule is not None and not meets(rule, SessionEvidence(entry.session.amr, entry.session.auth_time), now):
+            return await _sign_in(bridge, send, target, redirect)  # step-up: the sign-in page knows the rule too
+    await _answer(send, 200, list(entry.raw_headers))
+
+
+class ForwardAuthFastPath:
+    """Answers the forward-auth paths before routing; everything else goes on to the app."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in PATHS and scope["method"] in ("GET", "HEAD"):
+            bridge: Bridge = scope["app"].state.bridge
+            await check(bridge, scope, send, PATHS[scope["path"]])
+            return
+        await self.app(scope, receive, send)

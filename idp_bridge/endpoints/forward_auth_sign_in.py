@@ -1,0 +1,81 @@
+"""GET /forward-auth/sign-in?rd=URL: where forward-auth sends a browser without a (good enough) session.
+
+The request is treated as a login of the forward-auth pseudo-portal asking for `acr_values=urn:idp-bridge:loa:2`
+with `max_age=N` when the route of `rd` needs MFA within N seconds, and flow.after_authorize decides: a live
+session whose MFA is missing or older is stepped up with the local second factor only (no new upstream login;
+the session keeps its id and gains `mfa` in its amr and a new auth_time); without a session, the upstream login
+and then, unless the upstream proved MFA, the local factor. Only URLs on forward_auth.protected_hosts are ever
+returned to.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from idp_bridge.bridge import Bridge
+from idp_bridge.config.session_model import FORWARD_AUTH_CLIENT_ID
+from idp_bridge.endpoints.mfa_gate import step_up_session
+from idp_bridge.endpoints.signed_out import notice_page, signed_out_notice
+from idp_bridge.endpoints.upstream_start import start_upstream
+from idp_bridge.flow import ChooseProvider, IssueCode, Refuse, StartUpstream, StepUp, after_authorize
+from idp_bridge.forward_auth_target import return_target, sign_in_url
+from idp_bridge.oidc.assurance import ACR_MULTI_FACTOR
+from idp_bridge.pages import NO_STORE, error_page
+from idp_bridge.request_params import ParameterError, query_params
+from idp_bridge.session_access import live_session
+from idp_bridge.store.records import AuthRequest
+from policies.route_rules import SessionEvidence, matching_rule, meets
+
+_NOT_PROTECTED = (
+    "The address to return to after signing in is not an application protected by this sign-in service."
+)
+
+
+async def sign_in(request: Request) -> Response:
+    bridge: Bridge = request.app.state.bridge
+    settings = bridge.sessions.forward_auth
+    now = bridge.clock.now()
+    try:
+        params = query_params(request, max(bridge.max_param, 4096))
+    except ParameterError as exc:
+        await bridge.auditor.record("forward_auth.rejected", "failure", request=request, reason="bad_parameters")
+        return error_page(exc.status, "Invalid sign-in request", exc.message)
+    target = return_target(params.get("rd", ""), settings)
+    if target is None:
+        await bridge.auditor.record("forward_auth.rejected", "failure", request=request, reason="bad_return_url")
+        return error_page(400, "Invalid sign-in request", _NOT_PROTECTED)
+    rule = matching_rule(settings.rules, target.host, target.uri)
+    token = bridge.session_cookie.read(request)
+    entry = await live_session(bridge, token, now, cached=False) if token else None
+    session = entry.session if entry is not None else None
+    if session is not None and (rule is None or meets(rule, SessionEvidence(session.amr, session.auth_time), now)):
+        return RedirectResponse(target.url, status_code=303, headers=NO_STORE)
+    if session is None and token is not None:
+        notice = await signed_out_notice(bridge, request, now)
+        if notice is not None:
+            return await notice_page(bridge, request, notice, sign_in_url(settings, target))
+    auth_request = AuthRequest(
+        id=secrets.token_urlsafe(24), client_id=FORWARD_AUTH_CLIENT_ID, redirect_uri=target.url, scope="openid",
+        state=None, nonce=None, code_challenge="-",  # no code is ever issued for forward-auth sign-ins
+        prompt=None, max_age=rule.mfa_max_age_seconds if rule is not None else None, login_hint=None,
+        acr_values=ACR_MULTI_FACTOR if rule is not None else None, provider_hint=None, created_at=now,
+        expires_at=now + bridge.config.sessions.login_timeout_seconds,
+    )  # fmt: skip
+    step = after_authorize(auth_request, session, await bridge.policy.rules(), now)
+    if isinstance(step, IssueCode):  # (not reached in practice: a session meeting the rule returned above)
+        return RedirectResponse(target.url, status_code=303, headers=NO_STORE)
+    if isinstance(step, StepUp) and step.session is not None:
+        return await step_up_session(bridge, request, auth_request, step.session, now)
+    if isinstance(step, Refuse):
+        await bridge.auditor.record(
+            "login.denied", "denied", request=request, client_id=FORWARD_AUTH_CLIENT_ID, reason=step.page.audit_code
+        )
+        return error_page(step.page.status, step.page.title, step.page.message)
+    await bridge.store.put_auth_request(auth_request)
+    if isinstance(step, StartUpstream):
+        return await start_upstream(bridge, request, auth_request, step.provider_id, now)
+    assert isinstance(step, ChooseProvider), step  # (ErrorToPortal needs prompt=none, never sent here)
+    return RedirectResponse(f"/login?request={auth_request.id}", status_code=303, headers=NO_STORE)

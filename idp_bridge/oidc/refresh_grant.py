@@ -1,0 +1,112 @@
+"""Refresh tokens: issued with the code exchange to portals allowed them, bound to the session, rotated on every
+use (a reused one revokes its whole family), dead when the session ends; and the refresh_token grant itself."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from base64 import urlsafe_b64encode
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from idp_bridge.bridge import Bridge
+from idp_bridge.oidc.errors import OAuthError
+from idp_bridge.oidc.token_exchange import profile_claims
+from idp_bridge.portals import Portal
+from idp_bridge.session_end import expire_session
+from idp_bridge.store.records import AccessToken, Session, User, secret_hash
+from idp_bridge.store.session_records import RefreshStatus, RefreshToken
+
+
+@dataclass(frozen=True)
+class RefreshOutcome:
+    body: dict[str, Any]
+    user_id: str
+    session_id: str
+
+
+class RefreshReused(OAuthError):
+    """A spent refresh token came back: its family has been revoked."""
+
+    def __init__(self, token: RefreshToken, revoked: int) -> None:
+        super().__init__("invalid_grant", "the refresh token was already used; the grant has been revoked")
+        self.token = token
+        self.revoked = revoked
+
+
+async def issue_refresh_token(bridge: Bridge, portal: Portal, session: Session, scope: str, now: float) -> str:
+    """A new refresh token family for this portal and session; it expires with the session."""
+    token = secrets.token_urlsafe(32)
+    await bridge.store.put_refresh_token(
+        RefreshToken(
+            token_hash=secret_hash(token), family_id=secrets.token_urlsafe(12), client_id=portal.client_id,
+            user_id=session.user_id, session_id=session.id, scope=scope, created_at=now, expires_at=session.expires_at,
+        )
+    )
+    return token
+
+
+def _at_hash(token: str) -> str:
+    digest = hashlib.sha256(token.encode("ascii")).digest()
+    return urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode()
+
+
+async def _mint(bridge: Bridge, portal: Portal, session: Session, user: User, scope: str, now: float) -> dict[str, Any]:
+    tokens = bridge.config.tokens
+    access_token = secrets.token_urlsafe(32)
+    await bridge.store.put_access_token(
+        AccessToken(
+            token_hash=secret_hash(access_token), client_id=portal.client_id, user_id=user.id, session_id=session.id,
+            scope=scope, code_hash=None, created_at=now, expires_at=now + tokens.access_token_lifetime_seconds,
+        )
+    )
+    iat = int(now)
+    claims: dict[str, Any] = {
+        "iss": bridge.issuer, "sub": user.id, "aud": portal.client_id, "iat": iat,
+        "exp": iat + tokens.id_token_lifetime_seconds, "auth_time": session.auth_time, "sid": session.id,
+        "acr": session.acr, "amr": list(session.amr), "at_hash": _at_hash(access_token), **profile_claims(user, scope),
+    }  # fmt: skip
+    return {
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "expires_in": tokens.access_token_lifetime_seconds,
+        "id_token": bridge.keys.sign(claims),
+        "scope": scope,
+    }
+
+
+async def refresh_grant(bridge: Bridge, params: Mapping[str, str], portal: Portal, now: float) -> RefreshOutcome:
+    if not portal.allow_refresh_tokens:
+        raise OAuthError("unauthorized_client", "this client may not use refresh tokens")
+    presented = params.get("refresh_token")
+    if not presented or len(presented) > 512:
+        raise OAuthError("invalid_request", "refresh_token is required")
+    old_hash = secret_hash(presented)
+    known = await bridge.store.get_refresh_token(old_hash)
+    if known is None or known.client_id != portal.client_id:  # another client's token is not even spent
+        raise OAuthError("invalid_grant", "the refresh token is unknown")
+    new_token = secrets.token_urlsafe(32)
+    rotation = await bridge.store.rotate_refresh_token(old_hash, secret_hash(new_token), now)
+    if rotation.status is RefreshStatus.REUSED:
+        raise RefreshReused(known, rotation.revoked)
+    if rotation.status is RefreshStatus.EXPIRED:
+        raise OAuthError("invalid_grant", "the refresh token has expired")
+    if rotation.status is RefreshStatus.SESSION_ENDED:
+        await expire_session(bridge, known.session_id)  # ran out: end it now, with its back-channel logouts
+        raise OAuthError("invalid_grant", "the sign-in session has ended")
+    if rotation.status is not RefreshStatus.OK:
+        raise OAuthError("invalid_grant", "the refresh token is unknown")
+    scope = known.scope
+    if "scope" in params and not set(params["scope"].split(" ")) <= set(scope.split(" ")):
+        raise OAuthError("invalid_scope", "a refresh cannot widen the granted scope")
+    session = await bridge.store.get_session(known.session_id, now)
+    user = await bridge.store.get_user(known.user_id)
+    if session is None:
+        raise OAuthError("invalid_grant", "the sign-in session has ended")
+    if user is None or user.disabled:
+        raise OAuthError("invalid_grant", "the user is not active")
+    await bridge.store.touch_session(session.id, now)  # a refresh is activity for the idle timer
+    body = await _mint(bridge, portal, session, user, scope, now)
+    body["refresh_token"] = new_token
+    return RefreshOutcome(body=body, user_id=user.id, session_id=session.id)

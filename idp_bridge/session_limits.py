@@ -1,0 +1,55 @@
+"""Which session rules apply to a technician (config role defaults + their own settings), and opening a session
+under them: the concurrency limit applied atomically, the evicted sessions ended everywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from starlette.requests import Request
+
+from idp_bridge.bridge import Bridge
+from idp_bridge.config.model import SessionConfig
+from idp_bridge.session_end import after_ended
+from idp_bridge.store.records import Session
+from policies.roles import ROLES
+from policies.session_rules import EffectiveRules, RoleRules, UserOverrides, effective_rules
+
+
+def role_rules(cfg: SessionConfig) -> dict[str, RoleRules]:
+    """Every role's rules: its [sessions.roles.ROLE] table over the [sessions] defaults."""
+    rules: dict[str, RoleRules] = {}
+    for role in ROLES:
+        own = cfg.roles.get(role)  # type: ignore[call-overload]
+        rules[role] = RoleRules(
+            idle_timeout_seconds=(own and own.idle_timeout_seconds) or cfg.idle_timeout_seconds,
+            lifetime_seconds=(own and own.lifetime_seconds) or cfg.lifetime_seconds,
+            max_sessions=(own and own.max_sessions) or cfg.max_sessions,
+        )
+    return rules
+
+
+def longest_lifetime(cfg: SessionConfig) -> int:
+    return max(r.lifetime_seconds for r in role_rules(cfg).values())
+
+
+async def rules_for_user(bridge: Bridge, user_id: str) -> EffectiveRules:
+    """The role comes from the technician record (the one the MFA requirement reads too: store.mfa_records);
+    the technician's own idle timeout, lifetime and limit from user_session_settings."""
+    role = (await bridge.store.get_mfa_settings(user_id)).role
+    own = await bridge.store.get_user_session_settings(user_id)
+    overrides = (
+        UserOverrides(own.idle_timeout_seconds, own.lifetime_seconds, own.max_sessions) if own is not None else None
+    )
+    return effective_rules(role_rules(bridge.config.sessions), role, overrides)
+
+
+async def open_session(
+    bridge: Bridge, session: Session, limit: int, groups: Sequence[str], request: Request | None = None
+) -> Sequence[Session]:
+    """Store the new session, ending the user's oldest beyond `limit` in the same atomic step; the evicted
+    ones' portals get back-channel logouts. Returns the evicted sessions."""
+    evicted = await bridge.store.create_session_evicting(session, limit, session.created_at)
+    if groups:
+        await bridge.store.put_session_groups(session.id, groups)
+    await after_ended(bridge, evicted, request)
+    return evicted

@@ -1,0 +1,76 @@
+"""Pure parts of forward-auth: cookie extraction, proxy target headers, return URLs, header values."""
+
+from __future__ import annotations
+
+import pytest
+
+from idp_bridge.endpoints.forward_auth import cookie_value
+from idp_bridge.forward_auth_target import ForwardAuthSettings, Target, return_target, target_from_headers
+from idp_bridge.header_values import header_value, list_value
+
+SETTINGS = ForwardAuthSettings(protected_hosts=frozenset({"app.test", "ops.test:8443"}), rules=(), sign_in_url="x")
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, None),
+        ("", None),
+        ("s=abc", "abc"),
+        ("a=1; s=abc; b=2", "abc"),
+        ("xs=evil; s=good", "good"),  # a cookie whose name ends with ours is not ours
+        ('s="abc"', "abc"),
+        ("s=first; s=second", "first"),
+        ("a=1", None),
+    ],
+)
+def test_cookie_value(header: str | None, expected: str | None) -> None:
+    assert cookie_value(header, "s") == expected
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"x-forwarded-proto": "https", "x-forwarded-host": "App.test", "x-forwarded-uri": "/a?b=1"},
+         Target("GET", "https", "app.test", "/a?b=1")),
+        ({"x-forwarded-proto": "http", "x-forwarded-host": "app.test"}, Target("GET", "http", "app.test", "/")),
+        ({"x-original-url": "https://app.test/x?y"}, Target("GET", "https", "app.test", "/x?y")),
+        ({"x-forwarded-proto": "https", "x-forwarded-host": "app.test", "x-forwarded-method": "post"},
+         Target("POST", "https", "app.test", "/")),
+        ({"x-forwarded-proto": "https"}, None),
+        ({"x-forwarded-proto": "ftp", "x-forwarded-host": "app.test"}, None),
+        ({"x-forwarded-proto": "https", "x-forwarded-host": "app.test", "x-forwarded-uri": "x"}, None),
+        ({"x-forwarded-proto": "https", "x-forwarded-host": "app.test", "x-forwarded-uri": "/a\r\nb"}, None),
+        ({"x-forwarded-proto": "https", "x-forwarded-host": "a/b"}, None),
+    ],
+)  # fmt: skip
+def test_target_from_headers(headers: dict[str, str], expected: Target | None) -> None:
+    assert target_from_headers(headers) == expected
+
+
+@pytest.mark.parametrize(
+    ("rd", "ok"),
+    [
+        ("https://app.test/x", True),
+        ("https://APP.test/x", True),
+        ("https://ops.test:8443/", True),
+        ("https://ops.test/", False),  # the port is part of the protected host
+        ("https://evil.test/", False),
+        ("https://app.test@evil.test/", False),
+        ("https://user:pw@app.test/", False),
+        ("javascript:alert(1)", False),
+        ("/relative", False),
+        ("https://app.test/\r\nx", False),
+        ("https://app.test\\@evil.test/", False),
+    ],
+)
+def test_return_target(rd: str, ok: bool) -> None:
+    assert (return_target(rd, SETTINGS) is not None) is ok
+
+
+def test_header_values_are_printable_and_capped() -> None:
+    assert header_value("plain text@x.test") == "plain text@x.test"
+    assert header_value("a\r\nb\x00%") == "a%0D%0Ab%00%25"
+    assert header_value("é" * 1000, limit=10) == "%C3%A9%C3"[:9]  # never a cut escape
+    assert list_value(["a,b", "c"]) == "a%2Cb,c"
+    assert list_value(["x" * 10, "y" * 10], limit=15) == "x" * 10  # whole items only
