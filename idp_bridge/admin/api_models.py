@@ -36,8 +36,12 @@ class TechnicianUpdate(_Body):
     role: AdminRole | None = None
     mfa_method: Literal["totp", "email", "sms"] | None = None
     enforced: bool | None = None
-    idle_timeout_seconds: int | None = Field(default=None, ge=60, le=30 * 86400)
-    session_limit: int | None = Field(default=None, ge=1, le=100)
+    idle_timeout_seconds: int | None = Field(
+        default=None, ge=60, le=30 * 86400, description="The technician's own idle timeout (new sessions)."
+    )
+    session_limit: int | None = Field(
+        default=None, ge=1, le=100, description="The technician's own concurrent-session limit (max_sessions)."
+    )
     disabled: bool | None = None
     clear_idle_timeout: bool = False
     clear_session_limit: bool = False

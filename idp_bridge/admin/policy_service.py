@@ -8,11 +8,12 @@ policy on this worker at once (other workers within policy_source.REFRESH_SECOND
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from idp_bridge.admin.policy_document import PolicyDocument, canonical, diff, parse, to_rules
-from idp_bridge.admin.session_control import end_sessions_for
+from idp_bridge.admin.session_control import end_sessions_of_disallowed_providers
 from idp_bridge.store.admin_records import PolicyVersion
 from policies.allow_list import AllowListRules, decide_provider
 from policies.decisions import Deny
@@ -122,18 +123,12 @@ async def save(
 
 async def end_disallowed_sessions(bridge: Bridge, rules: AllowListRules) -> int:
     """End every live session opened through a provider the rules no longer allow; returns how many."""
-    now = bridge.clock.now()
-    by_user: dict[str, list[str]] = {}
-    for session in await bridge.store.list_live_sessions(now, limit=100_000):
-        if session.provider_id not in rules.allowed_providers:
-            by_user.setdefault(session.user_id, []).append(session.id)
-    ended = 0
-    for user_id, ids in by_user.items():
-        count = await end_sessions_for(bridge, user_id, "policy_changed", session_ids=ids)
-        ended += count
+    ended = await end_sessions_of_disallowed_providers(bridge, rules.allowed_providers)
+    by_user = Counter(session.user_id for session in ended)
+    for user_id, count in by_user.items():
         await bridge.auditor.record("session.forced_logout", "success", user_id=user_id, reason="policy_changed",
                                     sessions=count)  # fmt: skip
-    return ended
+    return len(ended)
 
 
 class VersionNotFound(LookupError):

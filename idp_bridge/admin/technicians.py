@@ -1,7 +1,10 @@
 """Technician administration: their view, MFA mode and enforcement, reset, recovery codes, limits, disabling.
 
-Each save that touches MFA (method, enforcement, reset, recovery codes) or the role signs the technician out
-everywhere, through admin.session_control (reason "mfa_changed"); disabling ends sessions with reason "disabled".
+Each save that touches MFA (method, enforcement, recovery codes) or the role signs the technician out everywhere
+(reason "mfa_changed"; a reset "mfa_reset"), through mfa.admin / admin.session_control and so session_end;
+disabling goes through session_end.disable_user (reason "disabled"). The idle timeout and session limit are the
+technician's own session settings (user_session_settings: idle_timeout_seconds, max_sessions), the ones session
+creation enforces; they apply to sessions opened from then on.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from idp_bridge.admin.session_control import end_sessions_for
 from idp_bridge.mfa import admin as mfa_admin
 from idp_bridge.mfa.factors import issue_recovery_codes
 from idp_bridge.mfa.services import MFAServices
+from idp_bridge.session_end import disable_user
 from idp_bridge.store.records import User
+from idp_bridge.store.session_records import UserSessionSettings
 from policies.admin_authorization import combine_roles
 
 if TYPE_CHECKING:
@@ -24,26 +29,27 @@ if TYPE_CHECKING:
 async def effective_role(bridge: Bridge, user_id: str) -> str:
     """The local role combined with the role mapped from upstream groups at the last login."""
     settings = await bridge.store.get_mfa_settings(user_id)
-    limits = await bridge.store.get_technician_limits(user_id)
-    return combine_roles(settings.role, limits.mapped_role)
+    mapped = await bridge.store.get_mapped_role(user_id)
+    return combine_roles(settings.role, mapped.mapped_role)
 
 
 async def describe(bridge: Bridge, user: User) -> dict[str, Any]:
     store = bridge.store
     settings = await store.get_mfa_settings(user.id)
-    limits = await store.get_technician_limits(user.id)
+    mapped = await store.get_mapped_role(user.id)
+    own = await store.get_user_session_settings(user.id) or UserSessionSettings(user.id)
     totp = await store.get_totp(user.id)
     return {
         "id": user.id, "email": user.email, "name": user.name, "provider_id": user.provider_id,
         "disabled": user.disabled, "created_at": user.created_at, "last_login_at": user.last_login_at,
-        "role": settings.role, "mapped_role": limits.mapped_role,
-        "effective_role": combine_roles(settings.role, limits.mapped_role),
+        "role": settings.role, "mapped_role": mapped.mapped_role,
+        "effective_role": combine_roles(settings.role, mapped.mapped_role),
         "mfa": {
             "method": settings.method, "enforced": settings.enforced, "choice": settings.choice,
             "authenticator": bool(totp and totp.secret),
             "recovery_codes_left": await store.count_recovery_codes(user.id),
         },
-        "idle_timeout_seconds": limits.idle_timeout_seconds, "session_limit": limits.session_limit,
+        "idle_timeout_seconds": own.idle_timeout_seconds, "session_limit": own.max_sessions,
     }  # fmt: skip
 
 
@@ -61,18 +67,19 @@ async def update(bridge: Bridge, user: User, change: TechnicianUpdate, actor: st
     if settings_changes:  # ends every session ("mfa_changed") through session_end
         await mfa_admin.save_settings(bridge, user.id, **settings_changes)
         changed += sorted(settings_changes)
-    limits = await bridge.store.get_technician_limits(user.id)
-    idle = None if change.clear_idle_timeout else change.idle_timeout_seconds or limits.idle_timeout_seconds
-    limit = None if change.clear_session_limit else change.session_limit or limits.session_limit
-    new_limits = dataclasses.replace(limits, idle_timeout_seconds=idle, session_limit=limit)
-    if new_limits != limits:
-        await bridge.store.save_technician_limits(dataclasses.replace(new_limits, updated_at=now))
-        names = ("idle_timeout_seconds", "session_limit")
-        changed += [n for n in names if getattr(new_limits, n) != getattr(limits, n)]
+    own = await bridge.store.get_user_session_settings(user.id) or UserSessionSettings(user.id)
+    idle = None if change.clear_idle_timeout else change.idle_timeout_seconds or own.idle_timeout_seconds
+    limit = None if change.clear_session_limit else change.session_limit or own.max_sessions
+    if (idle, limit) != (own.idle_timeout_seconds, own.max_sessions):
+        new_own = dataclasses.replace(own, idle_timeout_seconds=idle, max_sessions=limit, updated_at=now)
+        await bridge.store.put_user_session_settings(new_own)
+        changed += [name for name, old, new in (("idle_timeout_seconds", own.idle_timeout_seconds, idle),
+                                                ("session_limit", own.max_sessions, limit)) if old != new]  # fmt: skip
     if change.disabled is not None and change.disabled != user.disabled:
-        await bridge.store.set_user_disabled(user.id, change.disabled)
         if change.disabled:
-            await end_sessions_for(bridge, user.id, "disabled")
+            await disable_user(bridge, user.id)  # ends every session ("disabled") through session_end
+        else:
+            await bridge.store.set_user_disabled(user.id, False)
         changed.append("disabled")
     await bridge.auditor.record(
         "admin.technician.updated", "success", user_id=user.id, actor=actor, changed=changed,

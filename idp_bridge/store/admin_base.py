@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from idp_bridge.store.admin_records import APIToken, PolicyVersion, TechnicianLimits
+from idp_bridge.store.admin_records import APIToken, MappedRole, PolicyVersion
 from idp_bridge.store.records import Session, User
 
 
@@ -44,12 +44,12 @@ class AdminStore(Protocol):
         """Users whose id, email or name contains `query` (case-insensitive; all when None), by email, users
         without one last."""
 
-    async def set_user_disabled(self, user_id: str, disabled: bool) -> bool:
-        """True if the user exists."""
+    # (disabling: SessionRulesStore.set_user_disabled; idle timeout and session limit: user_session_settings)
+    async def get_mapped_role(self, user_id: str) -> MappedRole:
+        """The technician's mapped role record (mapped_role None when none was recorded)."""
 
-    async def get_technician_limits(self, user_id: str) -> TechnicianLimits: ...
-
-    async def save_technician_limits(self, limits: TechnicianLimits) -> None: ...
+    async def save_mapped_role(self, mapped: MappedRole) -> None:
+        """Insert or replace."""
 
     async def list_role_holders(self, role: str) -> Sequence[str]:
         """Ids of users holding `role` locally (mfa settings) or mapped from upstream groups, sorted."""

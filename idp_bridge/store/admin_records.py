@@ -1,4 +1,7 @@
-"""The records of security-team administration: policy versions, API tokens, per-technician session limits."""
+"""The records of security-team administration: policy versions, API tokens, roles mapped from upstream groups.
+
+(A technician's own idle timeout and session limit live in the session rules' user_session_settings, which
+session creation enforces: store.session_records.UserSessionSettings.)"""
 
 from __future__ import annotations
 
@@ -35,12 +38,10 @@ class APIToken:
 
 
 @dataclass(frozen=True)
-class TechnicianLimits:
-    """Per-technician overrides of the session rules (None: the config's default) and the role mapped from
-    upstream groups at the last login (None: no mapping matched)."""
+class MappedRole:
+    """The role the policy's role mappings gave a technician from upstream groups at the last login (None: no
+    mapping matched)."""
 
     user_id: str
-    idle_timeout_seconds: int | None = None
-    session_limit: int | None = None
     mapped_role: str | None = None
     updated_at: float = 0.0

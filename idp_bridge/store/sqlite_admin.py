@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
-from idp_bridge.store.admin_records import APIToken, PolicyVersion, TechnicianLimits
+from idp_bridge.store.admin_records import APIToken, MappedRole, PolicyVersion
 from idp_bridge.store.records import Session, User
 
 # A session is live while not ended, before its absolute expiry and its idle deadline (records.Session).
@@ -117,27 +117,21 @@ class SQLiteAdminMixin:
         )
         return [_user(row) for row in rows]
 
-    async def set_user_disabled(self, user_id: str, disabled: bool) -> bool:
-        return self._write("UPDATE users SET disabled = ? WHERE id = ?", (int(disabled), user_id)) == 1
+    async def get_mapped_role(self, user_id: str) -> MappedRole:
+        row = self._fetchone("SELECT * FROM technician_mapped_roles WHERE user_id = ?", (user_id,))
+        return MappedRole(user_id=user_id) if row is None else MappedRole(**_row_dict(row))
 
-    async def get_technician_limits(self, user_id: str) -> TechnicianLimits:
-        row = self._fetchone("SELECT * FROM technician_limits WHERE user_id = ?", (user_id,))
-        return TechnicianLimits(user_id=user_id) if row is None else TechnicianLimits(**_row_dict(row))
-
-    async def save_technician_limits(self, limits: TechnicianLimits) -> None:
+    async def save_mapped_role(self, mapped: MappedRole) -> None:
         self._write(
-            "INSERT INTO technician_limits (user_id, idle_timeout_seconds, session_limit, mapped_role, updated_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET "
-            "idle_timeout_seconds = excluded.idle_timeout_seconds, session_limit = excluded.session_limit, "
-            "mapped_role = excluded.mapped_role, updated_at = excluded.updated_at",
-            (limits.user_id, limits.idle_timeout_seconds, limits.session_limit, limits.mapped_role,
-             limits.updated_at),
-        )  # fmt: skip
+            "INSERT INTO technician_mapped_roles (user_id, mapped_role, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (user_id) DO UPDATE SET mapped_role = excluded.mapped_role, updated_at = excluded.updated_at",
+            (mapped.user_id, mapped.mapped_role, mapped.updated_at),
+        )
 
     async def list_role_holders(self, role: str) -> Sequence[str]:
         rows = self._fetchall(
             "SELECT user_id FROM mfa_settings WHERE role = :role UNION "
-            "SELECT user_id FROM technician_limits WHERE mapped_role = :role ORDER BY user_id",
+            "SELECT user_id FROM technician_mapped_roles WHERE mapped_role = :role ORDER BY user_id",
             {"role": role},
         )
         return [row["user_id"] for row in rows]

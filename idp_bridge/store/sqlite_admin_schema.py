@@ -23,10 +23,8 @@ ADMIN_DDL: tuple[str, ...] = (
         revoked_at REAL,
         last_used_at REAL
     )""",
-    """CREATE TABLE IF NOT EXISTS technician_limits (
+    """CREATE TABLE IF NOT EXISTS technician_mapped_roles (
         user_id TEXT PRIMARY KEY,
-        idle_timeout_seconds INTEGER,
-        session_limit INTEGER,
         mapped_role TEXT,
         updated_at REAL NOT NULL
     )""",

@@ -7,7 +7,7 @@ from pathlib import Path
 from idp_bridge.clock import FrozenClock
 from idp_bridge.config.model import Config
 from tests.admin.admin_harness import admin_bridge, error_of
-from tests.bridge_harness import LoginDriver, authorize_url, error_page_text, running_bridge
+from tests.bridge_harness import LoginDriver, LoginResult, authorize_url, error_page_text, other_browser, running_bridge
 from tests.store_peek import audit_types
 
 ONLY_GLOBEX = {"allowed_providers": ["globex"]}
@@ -81,18 +81,24 @@ def test_a_saved_policy_applies_on_another_instance_within_a_second(config: Conf
     with admin_bridge(config) as a:
         other_clock = FrozenClock(a.clock.now())
         with running_bridge(config, clock=other_clock) as other:
-            driver = LoginDriver(other)
-            try:
-                acme = authorize_url(provider_hint="acme")
-                assert driver.login(acme, provider="acme", user="bob").final_url is not None  # caches v1
-                saved = a.api("PUT", "/policy", a.token("policy:write"), json={"policy": ONLY_GLOBEX, "comment": "c"})
-                assert saved.status_code == 200
-                other_clock.advance(0.5)  # within the refresh interval the other instance may still allow acme
-                assert driver.login(acme, provider="acme", user="bob").final_url is not None
-                other_clock.advance(0.6)
-                refused = driver.login(acme, provider="acme", user="bob")
-                assert refused.page is not None and refused.page.status_code == 403
-            finally:
-                driver.close()
+            acme = authorize_url(provider_hint="acme")
+
+            def login_in_new_browser() -> LoginResult:
+                # (a new browser each time: the save ends bob's acme session, and a browser still holding its
+                # cookie would be shown the signed-out notice first)
+                driver = LoginDriver(other_browser(other))
+                try:
+                    return driver.login(acme, provider="acme", user="bob")
+                finally:
+                    driver.close()
+
+            assert login_in_new_browser().final_url is not None  # caches v1
+            saved = a.api("PUT", "/policy", a.token("policy:write"), json={"policy": ONLY_GLOBEX, "comment": "c"})
+            assert saved.status_code == 200
+            other_clock.advance(0.5)  # within the refresh interval the other instance may still allow acme
+            assert login_in_new_browser().final_url is not None
+            other_clock.advance(0.6)
+            refused = login_in_new_browser()
+            assert refused.page is not None and refused.page.status_code == 403
 
 

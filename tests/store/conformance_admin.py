@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from idp_bridge.store.admin_records import APIToken, PolicyVersion, TechnicianLimits
+from idp_bridge.store.admin_records import APIToken, MappedRole, PolicyVersion
 from idp_bridge.store.base import Store
 from idp_bridge.store.records import secret_hash
 from tests.store.conformance import T0, session
@@ -79,13 +79,13 @@ class AdminStoreConformance:
         found = await store.get_user(users[0].id)
         assert found is not None and found.disabled
 
-    async def test_technician_limits(self, store: Store) -> None:
-        assert await store.get_technician_limits("u-1") == TechnicianLimits(user_id="u-1")
-        limits = TechnicianLimits("u-1", idle_timeout_seconds=600, session_limit=2, mapped_role="admin", updated_at=T0)
-        await store.save_technician_limits(limits)
-        assert await store.get_technician_limits("u-1") == limits
-        await store.save_technician_limits(TechnicianLimits("u-1", updated_at=T0 + 1))
-        assert await store.get_technician_limits("u-1") == TechnicianLimits("u-1", updated_at=T0 + 1)
+    async def test_mapped_role(self, store: Store) -> None:
+        assert await store.get_mapped_role("u-1") == MappedRole(user_id="u-1")
+        mapped = MappedRole("u-1", mapped_role="admin", updated_at=T0)
+        await store.save_mapped_role(mapped)
+        assert await store.get_mapped_role("u-1") == mapped
+        await store.save_mapped_role(MappedRole("u-1", updated_at=T0 + 1))
+        assert await store.get_mapped_role("u-1") == MappedRole("u-1", updated_at=T0 + 1)
 
     async def test_list_live_sessions(self, store: Store) -> None:
         await store.create_session(session(1, user_id="u-1", provider_id="acme", last_seen_at=T0))
