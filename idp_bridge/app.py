@@ -16,11 +16,13 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from idp_bridge.admin.policy_source import PolicySource
 from idp_bridge.audit import Auditor
 from idp_bridge.bridge import Bridge
 from idp_bridge.clock import Clock, SystemClock
 from idp_bridge.config.model import Config
 from idp_bridge.endpoints import authorize, callback, login, metadata, token, userinfo
+from idp_bridge.endpoints.admin_routes import ADMIN_API_ROUTES
 from idp_bridge.endpoints.forward_auth import ForwardAuthFastPath
 from idp_bridge.endpoints.mfa_routes import MFA_ROUTES
 from idp_bridge.forward_auth_target import ForwardAuthSettings
@@ -35,7 +37,7 @@ from idp_bridge.session_routes import SHUTDOWN_DRAIN_SECONDS, session_routes, sw
 from idp_bridge.session_runtime import SessionRuntime
 from idp_bridge.store.base import Store
 from idp_bridge.store.sqlite import SQLiteStore
-from idp_bridge.wiring import allow_list_rules, build_providers
+from idp_bridge.wiring import build_providers
 from providers.base import Provider
 
 _log = logging.getLogger("idp_bridge")
@@ -95,7 +97,7 @@ def create_app(
         providers=providers if providers is not None else build_providers(config, http_client, clock),
         keys=SigningKeys.load_or_create(config.signing.key_file, config.signing.algorithm),
         portals=PortalRegistry.from_config(config),
-        allow_list=allow_list_rules(config),
+        policy=PolicySource(store, config, clock),
         auditor=Auditor(store, clock),
         session_cookie=SessionCookie(
             config.server.secret_key.get_secret_value(),
@@ -135,6 +137,7 @@ def create_app(
         Route("/userinfo", userinfo.userinfo, methods=["GET", "POST"]),
         *session_routes(),
         *MFA_ROUTES,
+        *ADMIN_API_ROUTES,
         Mount("/static", StaticFiles(packages=[("idp_bridge", "static")]), name="static"),
     ]
     app = Starlette(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from idp_bridge.admin.policy_source import PolicySource
 from idp_bridge.audit import Auditor
 from idp_bridge.clock import Clock
 from idp_bridge.config.model import Config
@@ -13,7 +14,6 @@ from idp_bridge.portals import PortalRegistry
 from idp_bridge.session_cookie import SessionCookie
 from idp_bridge.session_runtime import SessionRuntime
 from idp_bridge.store.base import Store
-from policies.allow_list import AllowListRules
 from providers.base import Provider
 
 
@@ -25,7 +25,7 @@ class Bridge:
     providers: Mapping[str, Provider]
     keys: SigningKeys
     portals: PortalRegistry
-    allow_list: AllowListRules
+    policy: PolicySource  # the effective allowed-provider policy: `await bridge.policy.rules()`
     auditor: Auditor
     session_cookie: SessionCookie
     sessions: SessionRuntime

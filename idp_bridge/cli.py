@@ -69,6 +69,11 @@ def _check_config(args: argparse.Namespace) -> int:
             print(problem)
         return 2
     print(f"{args.config}: OK" + (" (upstream providers reachable and consistent)" if args.online else ""))
+    from idp_bridge.admin_cli import emergency_warning
+
+    warning = emergency_warning(load_config(args.config))
+    if warning:
+        print(f"warning: {warning}")
     return 0
 
 
@@ -93,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     from idp_bridge.mfa_cli import add_mfa_commands
 
     add_mfa_commands(sub)
+    from idp_bridge.admin_cli import add_admin_commands
+
+    add_admin_commands(sub)
     return parser
 
 

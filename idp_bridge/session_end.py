@@ -91,11 +91,17 @@ async def sweep_expired_sessions(bridge: Bridge, batch: int = 500) -> int:
 
 
 async def end_sessions_of_removed_providers(bridge: Bridge) -> int:
-    """At startup: sessions signed in through a provider the policy no longer allows end ("policy_changed")."""
-    ended = await bridge.store.end_sessions_by_provider(
-        bridge.allow_list.allowed_providers, bridge.clock.now(), "policy_changed"
-    )
-    await after_ended(bridge, ended)
+    """At startup: sessions signed in through a provider the current policy version (the store's, else the
+    config's) no longer allows end ("policy_changed")."""
+    ended = await end_sessions_outside(bridge, (await bridge.policy.rules()).allowed_providers)
     if ended:
         _log.info("ended %d sessions of providers no longer allowed", len(ended))
     return len(ended)
+
+
+async def end_sessions_outside(bridge: Bridge, allowed_providers: Sequence[str]) -> Sequence[Session]:
+    """End ("policy_changed") every live session signed in through a provider not in `allowed_providers`: at
+    startup against the current policy version, and when a policy version is saved (admin.policy_service)."""
+    ended = await bridge.store.end_sessions_by_provider(allowed_providers, bridge.clock.now(), "policy_changed")
+    await after_ended(bridge, ended)
+    return ended

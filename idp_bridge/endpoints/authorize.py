@@ -43,7 +43,7 @@ async def authorize(request: Request) -> Response:
         return error_redirect(exc.redirect_uri, exc.error, exc.description, exc.state, bridge.issuer)
 
     session = await current_session(bridge, request, now)
-    step = after_authorize(auth_request, session, bridge.allow_list, now)
+    step = after_authorize(auth_request, session, await bridge.policy.rules(), now)
     if isinstance(step, IssueCode):
         return await redirect_with_code(bridge, request, auth_request, step.session, now)
     if isinstance(step, StepUp) and step.session is not None:

@@ -81,7 +81,7 @@ async def callback(request: Request) -> Response:
             description=exc.message,
         )  # fmt: skip
 
-    step = after_upstream(auth_request, identity, bridge.allow_list)
+    step = after_upstream(auth_request, identity, await bridge.policy.rules())
     if isinstance(step, Refuse):
         await bridge.auditor.record(
             "login.denied", "denied", request=request, client_id=auth_request.client_id,

@@ -64,7 +64,7 @@ async def sign_in(request: Request) -> Response:
         acr_values=ACR_MULTI_FACTOR if rule is not None else None, provider_hint=None, created_at=now,
         expires_at=now + bridge.config.sessions.login_timeout_seconds,
     )  # fmt: skip
-    step = after_authorize(auth_request, session, bridge.allow_list, now)
+    step = after_authorize(auth_request, session, await bridge.policy.rules(), now)
     if isinstance(step, IssueCode):  # (not reached in practice: a session meeting the rule returned above)
         return RedirectResponse(target.url, status_code=303, headers=NO_STORE)
     if isinstance(step, StepUp) and step.session is not None:

@@ -47,7 +47,7 @@ async def choose(request: Request) -> Response:
     found = await _auth_request(bridge, request, now)
     if isinstance(found, Response):
         return found
-    step = choose_provider(found, bridge.allow_list)
+    step = choose_provider(found, await bridge.policy.rules())
     if isinstance(step, Refuse):
         return await _refuse(bridge, request, found, step, found.provider_hint)
     if isinstance(step, StartUpstream):
@@ -76,7 +76,7 @@ async def start(request: Request) -> Response:
     found = await _auth_request(bridge, request, now)
     if isinstance(found, Response):
         return found
-    step = before_upstream(found, provider_id, bridge.allow_list)
+    step = before_upstream(found, provider_id, await bridge.policy.rules())
     if isinstance(step, Refuse):
         return await _refuse(bridge, request, found, step, provider_id[:64])
     if provider_id not in bridge.providers:

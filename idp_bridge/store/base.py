@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from idp_bridge.store.admin_base import AdminStore
 from idp_bridge.store.mfa_base import MFAStore
 from idp_bridge.store.records import (
     AccessToken,
@@ -34,7 +35,7 @@ class DuplicateKey(StoreError):
     """A put would have overwritten an existing record."""
 
 
-class Store(SessionRulesStore, MFAStore, Protocol):
+class Store(SessionRulesStore, MFAStore, AdminStore, Protocol):
     async def open(self) -> None:
         """Create the schema if needed and connect. Idempotent."""
 

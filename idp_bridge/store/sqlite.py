@@ -22,6 +22,7 @@ from idp_bridge.store.records import (
     Session,
     User,
 )
+from idp_bridge.store.sqlite_admin import SQLiteAdminMixin
 from idp_bridge.store.sqlite_mfa import SQLiteMFAMixin
 from idp_bridge.store.sqlite_mfa_schema import MFA_PURGE
 from idp_bridge.store.sqlite_schema import DDL, SCHEMA_VERSION
@@ -88,7 +89,7 @@ def _decode(cls: type[R], row: sqlite3.Row) -> R:
     return cls(**values)
 
 
-class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin):
+class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
     """The Store protocol on one SQLite file (or ":memory:"), one connection per store (per process).
 
     Every read-modify-write is either one statement (`UPDATE/DELETE ... RETURNING`, `INSERT ... ON

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from idp_bridge.store.sqlite_admin_schema import ADMIN_DDL
 from idp_bridge.store.sqlite_mfa_schema import MFA_DDL
 from idp_bridge.store.sqlite_session_schema import SESSION_RULES_DDL
 
@@ -115,4 +116,4 @@ DDL: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS audit_user_at ON audit_events (user_id, at)",
     "CREATE INDEX IF NOT EXISTS audit_type_at ON audit_events (type, at)",
 )
-DDL += SESSION_RULES_DDL + MFA_DDL  # session rules and MFA tables, each kept in its own module
+DDL += SESSION_RULES_DDL + MFA_DDL + ADMIN_DDL  # session rules, MFA and admin tables, each in its own module

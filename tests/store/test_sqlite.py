@@ -17,6 +17,7 @@ from idp_bridge.store.records import CodeTakeStatus, secret_hash
 from idp_bridge.store.sqlite import SQLiteStore
 from idp_bridge.store.sqlite_schema import SCHEMA_VERSION
 from tests.store.conformance import AUTH_REQUEST, CODE, T0, StoreConformance, session
+from tests.store.conformance_admin import AdminStoreConformance
 from tests.store.conformance_mfa import MFAStoreConformance
 from tests.store.conformance_session_rules import SessionRulesConformance
 
@@ -24,7 +25,7 @@ PROCESSES = 4
 RACE_KEYS = 25
 
 
-class TestSQLiteFile(StoreConformance, MFAStoreConformance):
+class TestSQLiteFile(StoreConformance, MFAStoreConformance, AdminStoreConformance):
     @pytest.fixture
     async def store(self, tmp_path: Path) -> AsyncIterator[Store]:
         store = SQLiteStore(str(tmp_path / "store.db"))
@@ -33,7 +34,7 @@ class TestSQLiteFile(StoreConformance, MFAStoreConformance):
         await store.close()
 
 
-class TestSQLiteMemory(StoreConformance, MFAStoreConformance):
+class TestSQLiteMemory(StoreConformance, MFAStoreConformance, AdminStoreConformance):
     @pytest.fixture
     async def store(self) -> AsyncIterator[Store]:
         store = SQLiteStore(":memory:")

@@ -1,0 +1,39 @@
+"""Ending sessions on behalf of the security team: the ONE place administration ends sessions.
+
+Everything goes through `idp_bridge.session_end`, so an ended session leaves this worker's session cache at once
+(other workers within their cache bound), is audited as `session.ended`, and its portals get back-channel logout
+tokens; the browser is told why on its next request (the reason's signed-out message).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING
+
+from idp_bridge import session_end
+
+if TYPE_CHECKING:
+    from idp_bridge.bridge import Bridge
+    from idp_bridge.store.records import Session
+
+
+async def end_sessions_for(
+    bridge: Bridge, user_id: str, reason: str, *, session_ids: Collection[str] | None = None
+) -> int:
+    """End the user's live sessions (only `session_ids` among them, when given); returns how many ended.
+    `reason` is one of session_records.END_REASONS: here "policy_changed", "admin", "disabled", "mfa_changed"
+    or "mfa_reset"."""
+    if session_ids is None:
+        return len(await session_end.end_user_sessions(bridge, user_id, reason))
+    ended = 0
+    for session_id in dict.fromkeys(session_ids):
+        session = await bridge.store.get_session(session_id, bridge.clock.now())
+        if session is not None and session.user_id == user_id:
+            ended += await session_end.end_session(bridge, session_id, reason) is not None
+    return ended
+
+
+async def end_sessions_of_disallowed_providers(bridge: Bridge, allowed_providers: Sequence[str]) -> Sequence[Session]:
+    """A policy version was saved: end ("policy_changed") every live session through a provider it no longer
+    allows, in one store step (the same function the startup check uses); returns the ended sessions."""
+    return await session_end.end_sessions_outside(bridge, allowed_providers)

@@ -1,0 +1,100 @@
+"""The AdminStore conformance suite: every backend passes it unchanged (mixed in beside StoreConformance)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from idp_bridge.store.admin_records import APIToken, MappedRole, PolicyVersion
+from idp_bridge.store.base import Store
+from idp_bridge.store.records import secret_hash
+from tests.store.conformance import T0, session
+
+RACERS = 20
+
+
+def version(n: int, **changes: object) -> PolicyVersion:
+    values: dict[str, object] = {
+        "version": n, "document": f'{{"v": {n}}}', "author": "root", "comment": f"change {n}", "created_at": T0 + n,
+        "diff": f"+{n}",
+    }  # fmt: skip
+    values.update(changes)
+    return PolicyVersion(**values)  # type: ignore[arg-type]
+
+
+TOKEN = APIToken(
+    id="tok-1", token_hash=secret_hash("ibt_tok-1_secret"), name="ci", scopes=("policy:read", "audit:read"),
+    created_by="cli", created_at=T0, expires_at=T0 + 3600,
+)  # fmt: skip
+
+
+class AdminStoreConformance:
+    async def test_no_policy_version_at_first(self, store: Store) -> None:
+        assert await store.policy_version_number() == 0
+        assert await store.get_policy_version() is None
+        assert await store.list_policy_versions() == []
+
+    async def test_policy_versions_append_in_order(self, store: Store) -> None:
+        assert await store.add_policy_version(version(1))
+        assert await store.add_policy_version(version(2, rollback_of=1))
+        assert not await store.add_policy_version(version(2, comment="late"))  # taken
+        assert not await store.add_policy_version(version(4))  # a gap
+        assert await store.policy_version_number() == 2
+        assert await store.get_policy_version() == version(2, rollback_of=1)
+        assert await store.get_policy_version(1) == version(1)
+        assert await store.get_policy_version(9) is None
+        assert [v.version for v in await store.list_policy_versions()] == [2, 1]
+        assert [v.version for v in await store.list_policy_versions(limit=1)] == [2]
+
+    async def test_concurrent_saves_of_one_version_one_wins(self, store: Store) -> None:
+        results = await asyncio.gather(
+            *(store.add_policy_version(version(1, comment=f"racer {i}")) for i in range(RACERS))
+        )
+        assert results.count(True) == 1
+        assert await store.policy_version_number() == 1
+
+    async def test_api_tokens(self, store: Store) -> None:
+        await store.put_api_token(TOKEN)
+        assert await store.get_api_token("tok-1") == TOKEN
+        assert await store.get_api_token("nope") is None
+        await store.touch_api_token("tok-1", T0 + 5)
+        assert await store.revoke_api_token("tok-1", T0 + 10)
+        assert not await store.revoke_api_token("tok-1", T0 + 11)  # already revoked
+        stored = await store.get_api_token("tok-1")
+        assert stored is not None and stored.revoked_at == T0 + 10 and stored.last_used_at == T0 + 5
+        assert [t.id for t in await store.list_api_tokens()] == ["tok-1"]
+
+    async def test_search_users_and_disable(self, store: Store) -> None:
+        users = []
+        for i, (email, name) in enumerate([("ann@corp.example", "Ann"), ("bob@corp.example", "Bob"), (None, "Cy")]):
+            users.append(await store.upsert_user(
+                issuer="https://idp", subject=f"s{i}", provider_id="acme", email=email, name=name, now=T0,
+            ))  # fmt: skip
+        assert [u.email for u in await store.search_users(None, 10)] == ["ann@corp.example", "bob@corp.example", None]
+        assert [u.name for u in await store.search_users("BOB", 10)] == ["Bob"]
+        assert [u.name for u in await store.search_users("cy", 10)] == ["Cy"]
+        assert [u.name for u in await store.search_users("corp", 1, offset=1)] == ["Bob"]
+        assert await store.search_users("nobody", 10) == []
+        assert await store.set_user_disabled(users[0].id, True)
+        assert not await store.set_user_disabled("unknown", True)
+        found = await store.get_user(users[0].id)
+        assert found is not None and found.disabled
+
+    async def test_mapped_role(self, store: Store) -> None:
+        assert await store.get_mapped_role("u-1") == MappedRole(user_id="u-1")
+        mapped = MappedRole("u-1", mapped_role="admin", updated_at=T0)
+        await store.save_mapped_role(mapped)
+        assert await store.get_mapped_role("u-1") == mapped
+        await store.save_mapped_role(MappedRole("u-1", updated_at=T0 + 1))
+        assert await store.get_mapped_role("u-1") == MappedRole("u-1", updated_at=T0 + 1)
+
+    async def test_list_live_sessions(self, store: Store) -> None:
+        await store.create_session(session(1, user_id="u-1", provider_id="acme", last_seen_at=T0))
+        await store.create_session(session(2, user_id="u-2", provider_id="other", last_seen_at=T0 + 5))
+        await store.create_session(session(3, user_id="u-1", provider_id="acme", last_seen_at=T0 + 2))
+        await store.end_session("sid-3", T0 + 3, "admin")
+        assert [s.id for s in await store.list_live_sessions(T0 + 10)] == ["sid-2", "sid-1"]
+        assert [s.id for s in await store.list_live_sessions(T0 + 10, user_id="u-1")] == ["sid-1"]
+        assert [s.id for s in await store.list_live_sessions(T0 + 10, provider_id="other")] == ["sid-2"]
+        assert [s.id for s in await store.list_live_sessions(T0 + 10, limit=1)] == ["sid-2"]
+        far = T0 + 10 * 86400  # past every session's absolute expiry
+        assert await store.list_live_sessions(far) == []
