@@ -112,6 +112,11 @@ def test_bad_targets_are_refused_and_audited(fa: TestClient) -> None:
         assert last_audit(db)[2]["reason"] == "bad_return_url"
 
 
+def _flip(char: str) -> str:
+    """A different character, always (overwriting with a fixed one left the value unchanged 1 time in 64)."""
+    return "B" if char == "A" else "A"
+
+
 def test_forged_tampered_or_foreign_cookies_are_signed_out(fa: TestClient) -> None:
     _sign_in(fa, "alice")
     db = bridge_of(fa).config.store.path
@@ -121,8 +126,8 @@ def test_forged_tampered_or_foreign_cookies_are_signed_out(fa: TestClient) -> No
     token, signature = good.split(".")
     session = run_in_bridge(fa, bridge_of(fa).store.get_session_by_token, secret_hash(token), bridge_of(fa).clock.now())
     forgeries = [
-        f"{token}.{signature[:-2]}AA",  # tampered signature
-        f"{token[:-1]}A.{signature}",  # tampered token
+        f"{token}.{signature[:-2]}{_flip(signature[-2])}{_flip(signature[-1])}",  # tampered signature
+        f"{token[:-1]}{_flip(token[-1])}.{signature}",  # tampered token
         token,  # unsigned
         f"{session.id}.{signature}",  # the public session id in place of the token
         "x" * 300,
