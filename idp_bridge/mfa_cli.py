@@ -69,7 +69,9 @@ async def _act(args: argparse.Namespace, bridge: Bridge) -> int:
         for d in await store.list_otp_deliveries(user_id, limit=50):
             print(f"{d.at:.0f} {d.user_id} {d.channel} {d.destination} {d.outcome} {d.detail or ''}".rstrip())
         return 0
-    assert user_id is not None  # argparse requires a user for every other action
+    if user_id is None:  # argparse requires a user for every other action
+        print("idp-bridge mfa: this action needs a user id", file=sys.stderr)
+        return 2
     changes: dict[str, Any] = {}
     if args.action == "set-role":
         changes = {"role": args.role}

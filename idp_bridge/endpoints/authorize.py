@@ -10,7 +10,7 @@ from idp_bridge.browser_session import current_session, redirect_with_code
 from idp_bridge.endpoints.mfa_gate import step_up_session
 from idp_bridge.endpoints.signed_out import notice_page, signed_out_notice
 from idp_bridge.endpoints.upstream_start import start_upstream
-from idp_bridge.flow import ChooseProvider, ErrorToPortal, IssueCode, Refuse, StartUpstream, StepUp, after_authorize
+from idp_bridge.flow import ErrorToPortal, IssueCode, Refuse, StartUpstream, StepUp, after_authorize
 from idp_bridge.oidc.authorize_request import AuthorizeError, validate_authorize
 from idp_bridge.oidc.errors import PageError
 from idp_bridge.pages import NO_STORE, error_page
@@ -71,7 +71,6 @@ async def authorize(request: Request) -> Response:
         return await notice_page(bridge, request, notice, f"/login?request={auth_request.id}")
     if isinstance(step, StartUpstream):
         return await start_upstream(bridge, request, auth_request, step.provider_id, now)
-    assert isinstance(step, ChooseProvider), step
     return RedirectResponse(f"/login?request={auth_request.id}", status_code=303, headers=NO_STORE)
 
 

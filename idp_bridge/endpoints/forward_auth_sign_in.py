@@ -20,7 +20,7 @@ from idp_bridge.config.session_model import FORWARD_AUTH_CLIENT_ID
 from idp_bridge.endpoints.mfa_gate import step_up_session
 from idp_bridge.endpoints.signed_out import notice_page, signed_out_notice
 from idp_bridge.endpoints.upstream_start import start_upstream
-from idp_bridge.flow import ChooseProvider, IssueCode, Refuse, StartUpstream, StepUp, after_authorize
+from idp_bridge.flow import IssueCode, Refuse, StartUpstream, StepUp, after_authorize
 from idp_bridge.forward_auth_target import return_target, sign_in_url
 from idp_bridge.oidc.assurance import ACR_MULTI_FACTOR
 from idp_bridge.pages import NO_STORE, error_page
@@ -77,5 +77,4 @@ async def sign_in(request: Request) -> Response:
     await bridge.store.put_auth_request(auth_request)
     if isinstance(step, StartUpstream):
         return await start_upstream(bridge, request, auth_request, step.provider_id, now)
-    assert isinstance(step, ChooseProvider), step  # (ErrorToPortal needs prompt=none, never sent here)
     return RedirectResponse(f"/login?request={auth_request.id}", status_code=303, headers=NO_STORE)

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from idp_bridge.bridge import Bridge
 from idp_bridge.endpoints.upstream_start import start_upstream
-from idp_bridge.flow import ChooseProvider, Refuse, StartUpstream, before_upstream, choose_provider
+from idp_bridge.flow import Refuse, StartUpstream, before_upstream, choose_provider
 from idp_bridge.pages import error_page, render
 from idp_bridge.request_params import ParameterError, query_params
 from idp_bridge.store.records import AuthRequest
@@ -52,7 +52,6 @@ async def choose(request: Request) -> Response:
         return await _refuse(bridge, request, found, step, found.provider_hint)
     if isinstance(step, StartUpstream):
         return await start_upstream(bridge, request, found, step.provider_id, now)
-    assert isinstance(step, ChooseProvider)
     portal = bridge.portals.get(found.client_id)
     providers = [
         {

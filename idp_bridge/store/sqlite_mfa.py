@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
+from idp_bridge.store.base import StoreError
 from idp_bridge.store.mfa_records import (
     FailureState,
     OTPAttempt,
@@ -72,7 +73,8 @@ class SQLiteMFAMixin:
             RETURNING generation""",
             (user_id, now),
         )
-        assert row is not None  # an upsert with RETURNING always yields its row
+        if row is None:  # an upsert with RETURNING always yields its row
+            raise StoreError("upsert returned no row")
         return int(row["generation"])
 
     async def find_users(self, query: str) -> Sequence[str]:
@@ -92,7 +94,8 @@ class SQLiteMFAMixin:
             RETURNING *""",
             {"u": user_id, "s": encrypted_secret, "now": now},
         )
-        assert row is not None
+        if row is None:  # an upsert with RETURNING always yields its row
+            raise StoreError("upsert returned no row")
         return TOTPAuthenticator(**{k: row[k] for k in row.keys()})  # noqa: SIM118
 
     async def confirm_totp_enrollment(self, user_id: str, encrypted_pending: str, timecode: int, now: float) -> bool:
@@ -138,7 +141,8 @@ class SQLiteMFAMixin:
             RETURNING *""",
             {"u": user_id, "f": factor, "now": now, "lock_after": lock_after, "lock_one": int(lock_after <= 1)},
         )
-        assert row is not None
+        if row is None:  # an upsert with RETURNING always yields its row
+            raise StoreError("upsert returned no row")
         return FailureState(row["failures"], row["last_failure_at"], bool(row["locked"]))
 
     async def clear_failures(self, user_id: str, factor: str | None = None) -> None:
