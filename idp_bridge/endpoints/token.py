@@ -8,7 +8,8 @@ from starlette.responses import JSONResponse, Response
 from idp_bridge.bridge import Bridge
 from idp_bridge.oidc.errors import OAuthError
 from idp_bridge.oidc.refresh_grant import RefreshReused, issue_refresh_token, refresh_grant
-from idp_bridge.oidc.token_exchange import ReplayedCode, TokenLifetimes, exchange_code
+from idp_bridge.oidc.token_exchange import ReplayedCode, exchange_code
+from idp_bridge.oidc.token_minting import TokenLifetimes
 from idp_bridge.pages import NO_STORE
 from idp_bridge.request_params import ParameterError, form_params
 

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from idp_bridge.bridge import Bridge
-from idp_bridge.oidc.token_exchange import profile_claims
+from idp_bridge.oidc.token_minting import profile_claims
 from idp_bridge.pages import NO_STORE
 from idp_bridge.session_end import expire_session
 from idp_bridge.store.records import secret_hash

@@ -3,19 +3,17 @@ use (a reused one revokes its whole family), dead when the session ends; and the
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-from base64 import urlsafe_b64encode
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from idp_bridge.bridge import Bridge
 from idp_bridge.oidc.errors import OAuthError
-from idp_bridge.oidc.token_exchange import profile_claims
+from idp_bridge.oidc.token_minting import Grant, TokenLifetimes, mint_tokens
 from idp_bridge.portals import Portal
 from idp_bridge.session_end import expire_session
-from idp_bridge.store.records import AccessToken, Session, User, secret_hash
+from idp_bridge.store.records import Session, User, secret_hash
 from idp_bridge.store.session_records import RefreshStatus, RefreshToken
 
 
@@ -40,40 +38,29 @@ async def issue_refresh_token(bridge: Bridge, portal: Portal, session: Session, 
     token = secrets.token_urlsafe(32)
     await bridge.store.put_refresh_token(
         RefreshToken(
-            token_hash=secret_hash(token), family_id=secrets.token_urlsafe(12), client_id=portal.client_id,
-            user_id=session.user_id, session_id=session.id, scope=scope, created_at=now, expires_at=session.expires_at,
+            token_hash=secret_hash(token),
+            family_id=secrets.token_urlsafe(12),
+            client_id=portal.client_id,
+            user_id=session.user_id,
+            session_id=session.id,
+            scope=scope,
+            created_at=now,
+            expires_at=session.expires_at,
         )
     )
     return token
 
 
-def _at_hash(token: str) -> str:
-    digest = hashlib.sha256(token.encode("ascii")).digest()
-    return urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode()
-
-
 async def _mint(bridge: Bridge, portal: Portal, session: Session, user: User, scope: str, now: float) -> dict[str, Any]:
     tokens = bridge.config.tokens
-    access_token = secrets.token_urlsafe(32)
-    await bridge.store.put_access_token(
-        AccessToken(
-            token_hash=secret_hash(access_token), client_id=portal.client_id, user_id=user.id, session_id=session.id,
-            scope=scope, code_hash=None, created_at=now, expires_at=now + tokens.access_token_lifetime_seconds,
-        )
-    )
-    iat = int(now)
-    claims: dict[str, Any] = {
-        "iss": bridge.issuer, "sub": user.id, "aud": portal.client_id, "iat": iat,
-        "exp": iat + tokens.id_token_lifetime_seconds, "auth_time": session.auth_time, "sid": session.id,
-        "acr": session.acr, "amr": list(session.amr), "at_hash": _at_hash(access_token), **profile_claims(user, scope),
-    }  # fmt: skip
-    return {
-        "access_token": access_token,
-        "token_type": "Bearer",
-        "expires_in": tokens.access_token_lifetime_seconds,
-        "id_token": bridge.keys.sign(claims),
-        "scope": scope,
-    }
+    grant = Grant(
+        client_id=portal.client_id, user=user, session_id=session.id, scope=scope,
+        auth_time=session.auth_time, amr=session.amr, acr=session.acr,
+    )  # fmt: skip
+    return await mint_tokens(
+        grant, store=bridge.store, keys=bridge.keys, issuer=bridge.issuer, now=now,
+        lifetimes=TokenLifetimes(tokens.id_token_lifetime_seconds, tokens.access_token_lifetime_seconds),
+    )  # fmt: skip
 
 
 async def refresh_grant(bridge: Bridge, params: Mapping[str, str], portal: Portal, now: float) -> RefreshOutcome:

@@ -1,11 +1,10 @@
-"""The /token authorization_code exchange: code redemption, PKCE, and minting id_token + access token."""
+"""The /token authorization_code exchange: code redemption and PKCE, then tokens from token_minting."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import re
-import secrets
 from base64 import urlsafe_b64encode
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,17 +12,12 @@ from typing import Any
 
 from idp_bridge.oidc.errors import OAuthError
 from idp_bridge.oidc.signing_keys import SigningKeys
+from idp_bridge.oidc.token_minting import Grant, TokenLifetimes, mint_tokens
 from idp_bridge.portals import Portal
 from idp_bridge.store.base import Store
-from idp_bridge.store.records import AccessToken, AuthCode, CodeTakeStatus, User, secret_hash
+from idp_bridge.store.records import AuthCode, CodeTakeStatus, User, secret_hash
 
 _VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")  # RFC 7636 §4.1
-
-
-@dataclass(frozen=True)
-class TokenLifetimes:
-    id_token: int
-    access_token: int
 
 
 @dataclass(frozen=True)
@@ -37,12 +31,6 @@ class ExchangeOutcome:
 
 def s256(verifier: str) -> str:
     return urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode()
-
-
-def _half_hash(token: str) -> str:
-    # OIDC Core §3.1.3.6 at_hash for SHA-256 based algorithms (RS256, ES256).
-    digest = hashlib.sha256(token.encode("ascii")).digest()
-    return urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode()
 
 
 class ReplayedCode(OAuthError):
@@ -101,51 +89,9 @@ async def exchange_code(
     if user is None or user.disabled:
         raise OAuthError("invalid_grant", "the user is not active")
 
-    access_token = secrets.token_urlsafe(32)
-    await store.put_access_token(
-        AccessToken(
-            token_hash=secret_hash(access_token),
-            client_id=portal.client_id,
-            user_id=user.id,
-            session_id=code.session_id,
-            scope=code.scope,
-            code_hash=code.code_hash,
-            created_at=now,
-            expires_at=now + lifetimes.access_token,
-        )
-    )
-    iat = int(now)
-    claims: dict[str, Any] = {
-        "iss": issuer,
-        "sub": user.id,
-        "aud": portal.client_id,
-        "iat": iat,
-        "exp": iat + lifetimes.id_token,
-        "auth_time": code.auth_time,
-        "sid": code.session_id,
-        "acr": code.acr,
-        "amr": list(code.amr),
-        "at_hash": _half_hash(access_token),
-        **profile_claims(user, code.scope),
-    }
-    if code.nonce is not None:
-        claims["nonce"] = code.nonce
-    body = {
-        "access_token": access_token,
-        "token_type": "Bearer",
-        "expires_in": lifetimes.access_token,
-        "id_token": keys.sign(claims),
-        "scope": code.scope,
-    }
+    grant = Grant(
+        client_id=portal.client_id, user=user, session_id=code.session_id, scope=code.scope,
+        auth_time=code.auth_time, amr=code.amr, acr=code.acr, nonce=code.nonce, code_hash=code.code_hash,
+    )  # fmt: skip
+    body = await mint_tokens(grant, store=store, keys=keys, issuer=issuer, lifetimes=lifetimes, now=now)
     return ExchangeOutcome(body=body, code=code, user=user)
-
-
-def profile_claims(user: User, scope: str) -> dict[str, Any]:
-    """Claims released for the granted scopes (OIDC Core §5.4)."""
-    scopes = set(scope.split(" "))
-    claims: dict[str, Any] = {}
-    if "email" in scopes and user.email:
-        claims["email"] = user.email
-    if "profile" in scopes and user.name:
-        claims["name"] = user.name
-    return claims
