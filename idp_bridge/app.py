@@ -17,6 +17,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from idp_bridge.admin.policy_source import PolicySource
+from idp_bridge.admin_ui.routes import ADMIN_UI_ROUTES
 from idp_bridge.audit import Auditor
 from idp_bridge.bridge import Bridge
 from idp_bridge.clock import Clock, SystemClock
@@ -138,6 +139,7 @@ def create_app(
         *session_routes(),
         *MFA_ROUTES,
         *ADMIN_API_ROUTES,
+        *ADMIN_UI_ROUTES,
         Mount("/static", StaticFiles(packages=[("idp_bridge", "static")]), name="static"),
     ]
     app = Starlette(

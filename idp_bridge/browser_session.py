@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp_bridge.bridge import Bridge
-from idp_bridge.config.session_model import FORWARD_AUTH_CLIENT_ID
+from idp_bridge.config.session_model import BUILT_IN_CLIENTS
 from idp_bridge.oidc.assurance import Assurance, upstream_assurance
 from idp_bridge.pages import NO_STORE
 from idp_bridge.portal_redirect import portal_redirect
@@ -92,7 +92,7 @@ def set_session_cookie(bridge: Bridge, response: Response, token: str) -> None:
 async def redirect_with_code(
     bridge: Bridge, request: Request, auth_request: AuthRequest, session: Session, now: float
 ) -> Response:
-    if auth_request.client_id == FORWARD_AUTH_CLIENT_ID:  # a forward-auth sign-in: back to the protected URL
+    if auth_request.client_id in BUILT_IN_CLIENTS:  # forward-auth or admin console: back to the URL, no code
         return RedirectResponse(auth_request.redirect_uri, status_code=303, headers=NO_STORE)
     code = secrets.token_urlsafe(32)
     await bridge.store.put_code(

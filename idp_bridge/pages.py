@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,16 @@ _env = Environment(
     autoescape=select_autoescape(["html"]),
     auto_reload=False,
 )
+
+
+def _when(timestamp: float | None) -> str:
+    """A POSIX time as UTC text for pages ("2026-11-22 10:31:05 UTC"); "never" for None."""
+    if timestamp is None:
+        return "never"
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+_env.filters["when"] = _when
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 

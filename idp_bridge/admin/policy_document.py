@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from idp_bridge.config.model import Config, cross_reference_problems
 from idp_bridge.config.provider_models import IdentityRuleConfig
-from idp_bridge.config.session_model import FORWARD_AUTH_CLIENT_ID
+from idp_bridge.config.session_model import ADMIN_CLIENT_ID, FORWARD_AUTH_CLIENT_ID
 from idp_bridge.provider_factory import identity_rule
 from policies.allow_list import AllowListRules
 from policies.identity_allow_list import IdentityRules
@@ -112,8 +112,9 @@ def document_problems(document: PolicyDocument, config: Config) -> list[str]:
 
 def to_rules(document: PolicyDocument, config: Config) -> AllowListRules:
     """The allow-list rules the login path enforces. Portals missing from the document inherit the global list.
-    Forward-auth sign-ins are a pseudo-portal of their own whose narrowing stays in the config file
-    (forward_auth.allowed_providers); like any portal's, it never widens the policy's global list."""
+    Forward-auth sign-ins and the admin console are pseudo-portals of their own whose narrowing stays in the config
+    file (forward_auth.allowed_providers, admin.allowed_providers); like any portal's, it never widens the policy's
+    global list."""
     portals = {cid: document.portals.get(cid, PortalPolicy()) for cid in config.portals}
     portal_providers = {
         cid: frozenset(p.allowed_providers) if p.allowed_providers is not None else None for cid, p in portals.items()
@@ -123,6 +124,9 @@ def to_rules(document: PolicyDocument, config: Config) -> AllowListRules:
         portal_providers[FORWARD_AUTH_CLIENT_ID] = (
             frozenset(fa.allowed_providers) if fa.allowed_providers is not None else None
         )
+    if config.admin.enabled:
+        own = config.admin.allowed_providers
+        portal_providers[ADMIN_CLIENT_ID] = frozenset(own) if own is not None else None
     return AllowListRules(
         allowed_providers=document.allowed_providers,
         portal_providers=portal_providers,

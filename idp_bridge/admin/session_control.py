@@ -33,6 +33,18 @@ async def end_sessions_for(
     return ended
 
 
+async def end_one_session(bridge: Bridge, session: Session, actor: str) -> bool:
+    """A security-team member (or API token) ends one live session: ended through session_end (reason "admin")
+    and audited as a forced logout naming the actor. False when it had already ended meanwhile."""
+    ended = await end_sessions_for(bridge, session.user_id, "admin", session_ids={session.id})
+    if ended:
+        await bridge.auditor.record(
+            "session.forced_logout", "success", user_id=session.user_id, session_id=session.id, actor=actor,
+            reason="admin", provider_id=session.provider_id,
+        )  # fmt: skip
+    return bool(ended)
+
+
 async def end_sessions_of_disallowed_providers(bridge: Bridge, allowed_providers: Sequence[str]) -> Sequence[Session]:
     """A policy version was saved: end ("policy_changed") every live session through a provider it no longer
     allows, in one store step (the same function the startup check uses); returns the ended sessions."""

@@ -27,7 +27,8 @@ from pydantic import (
 
 from idp_bridge.config.mfa_model import MFAConfig
 from idp_bridge.config.session_model import (
-    FORWARD_AUTH_CLIENT_ID,
+    BUILT_IN_CLIENTS,
+    AdminConsoleConfig,
     BackchannelLogoutConfig,
     ForwardAuthConfig,
     RoleName,
@@ -244,6 +245,7 @@ class Config(_Section):
     portals: dict[Annotated[str, Field(min_length=1, max_length=128)], PortalConfig]
     backchannel_logout: BackchannelLogoutConfig = BackchannelLogoutConfig()
     forward_auth: ForwardAuthConfig = ForwardAuthConfig()
+    admin: AdminConsoleConfig = AdminConsoleConfig()
     mfa: MFAConfig = MFAConfig()
 
     @model_validator(mode="after")
@@ -284,12 +286,12 @@ def cross_reference_problems(data: Mapping[str, Any]) -> list[str]:
                     problems.append(f"{key}: not in policy.allowed_providers (got {name!r})")
             if names is not None and not names:
                 problems.append(f"{key}: must not be empty (got [])")
-            if client_id == FORWARD_AUTH_CLIENT_ID:
-                problems.append(f"{key_path('portals', client_id)}: this client_id is reserved for forward-auth")
-    forward_auth = _table(data.get("forward_auth"))
-    for name in _names(forward_auth.get("allowed_providers")) or ():
-        if known is not None and name not in known:
-            problems.append(f"forward_auth.allowed_providers: unknown provider (got {name!r})")
+            if client_id in BUILT_IN_CLIENTS:
+                problems.append(f"{key_path('portals', client_id)}: reserved for the bridge's own use")
+    for section in ("forward_auth", "admin"):
+        for name in _names(_table(data.get(section)).get("allowed_providers")) or ():
+            if known is not None and name not in known:
+                problems.append(f"{section}.allowed_providers: unknown provider (got {name!r})")
     if not _flag(server.get("dev_mode", False)):
         issuers: dict[tuple[str, ...], object] = {("server", "issuer"): server.get("issuer")}
         if isinstance(providers, Mapping):

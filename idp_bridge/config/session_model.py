@@ -10,6 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 RoleName = Literal["super_admin", "admin", "technician", "auditor"]  # = policies.roles.ROLES (tested)
 FORWARD_AUTH_CLIENT_ID = "idp-bridge:forward-auth"
 """The pseudo-portal whose logins come from forward-auth; reserved (no portal may use this client_id)."""
+ADMIN_CLIENT_ID = "idp-bridge:admin"
+"""The pseudo-portal of the built-in admin console (/admin); reserved like FORWARD_AUTH_CLIENT_ID."""
+BUILT_IN_CLIENTS = frozenset({FORWARD_AUTH_CLIENT_ID, ADMIN_CLIENT_ID})
+"""Logins of these return to a bridge or proxy URL without an authorization code."""
 
 _DAY = 86400
 
@@ -61,6 +65,13 @@ class ForwardAuthConfig(_Section):
             if not host or urlsplit(f"//{host}").hostname is None or any(c in host for c in "/?#@ "):
                 raise ValueError(f"{host!r} is not a host name (with an optional :port)")
         return value
+
+
+class AdminConsoleConfig(_Section):
+    """The built-in admin console (/admin): it signs security teams in through the bridge itself."""
+
+    enabled: bool = True
+    allowed_providers: tuple[str, ...] | None = None
 
 
 def valid_redirect_uri(uri: str) -> str | None:

@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from idp_bridge.admin import technicians
 from idp_bridge.admin.api_models import TechnicianUpdate
-from idp_bridge.admin.session_control import end_sessions_for
+from idp_bridge.admin.session_control import end_one_session
 from idp_bridge.endpoints.admin_api_common import (
     APIError,
     api,
@@ -111,9 +111,5 @@ async def end_session(request: Request) -> Response:
     who = await caller(
         request, Action.SESSIONS_END, target_role=await technicians.effective_role(bridge, session.user_id)
     )
-    ended = await end_sessions_for(bridge, session.user_id, "admin", session_ids={session.id})
-    await bridge.auditor.record(
-        "session.forced_logout", "success", user_id=session.user_id, session_id=session.id, actor=who.actor,
-        reason="admin", provider_id=session.provider_id,
-    )  # fmt: skip
-    return json_response({"ended": bool(ended), "session_id": session.id})
+    ended = await end_one_session(bridge, session, who.actor)
+    return json_response({"ended": ended, "session_id": session.id})

@@ -8,12 +8,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from idp_bridge.bridge import Bridge
+from idp_bridge.config.session_model import ADMIN_CLIENT_ID, FORWARD_AUTH_CLIENT_ID
 from idp_bridge.endpoints.upstream_start import start_upstream
 from idp_bridge.flow import Refuse, StartUpstream, before_upstream, choose_provider
 from idp_bridge.pages import error_page, render
 from idp_bridge.request_params import ParameterError, query_params
 from idp_bridge.store.records import AuthRequest
 
+_BUILT_IN_NAMES = {FORWARD_AUTH_CLIENT_ID: "the protected applications", ADMIN_CLIENT_ID: "the admin console"}
 _EXPIRED = "This sign-in request has expired or is unknown. Go back to the application and start signing in again."
 
 
@@ -63,7 +65,7 @@ async def choose(request: Request) -> Response:
     ]
     return render(
         "choose_provider.html",
-        portal_name=portal.display_name if portal else "the protected applications",
+        portal_name=portal.display_name if portal else _BUILT_IN_NAMES.get(found.client_id, "the application"),
         providers=providers,
     )
 

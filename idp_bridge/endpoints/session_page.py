@@ -4,9 +4,6 @@ live session includes)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -14,7 +11,7 @@ from idp_bridge.bridge import Bridge
 from idp_bridge.pages import NO_STORE, render
 from idp_bridge.session_access import age, live_session
 from idp_bridge.session_cache import CachedSession
-from idp_bridge.store.records import secret_hash
+from idp_bridge.session_csrf import csrf_token_matches, session_csrf_token
 from policies.session_rules import seconds_left, should_warn
 
 TIMER_JS = """(() => {
@@ -63,8 +60,7 @@ def timer_context(bridge: Bridge, entry: CachedSession, cookie_token: str, now: 
 
 
 def keepalive_csrf(bridge: Bridge, cookie_token: str) -> str:
-    key = bridge.config.server.secret_key.get_secret_value().encode()
-    return hmac.new(key, b"keepalive:" + secret_hash(cookie_token).encode(), hashlib.sha256).hexdigest()
+    return session_csrf_token(bridge.config.server.secret_key.get_secret_value(), cookie_token, "keepalive")
 
 
 async def _entry(bridge: Bridge, request: Request, touch: bool) -> tuple[CachedSession, str] | None:
@@ -104,7 +100,7 @@ async def keepalive(request: Request) -> Response:
     bridge: Bridge = request.app.state.bridge
     token = bridge.session_cookie.read(request)
     sent = request.headers.get("x-csrf-token", "")
-    if token is None or not hmac.compare_digest(sent.encode(), keepalive_csrf(bridge, token).encode()):
+    if token is None or not csrf_token_matches(keepalive_csrf(bridge, token), sent):
         await bridge.auditor.record("session.keepalive_rejected", "failure", request=request, reason="bad_csrf_token")
         return JSONResponse({"error": "invalid_request"}, status_code=403, headers=NO_STORE)
     return await status(request) if await _entry(bridge, request, touch=True) else JSONResponse(

@@ -1,0 +1,15 @@
+"""The routes of the admin console (/admin/...)."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from idp_bridge.admin_ui import dashboard, sessions_pages, sign_in
+
+ADMIN_UI_ROUTES = [
+    Route("/admin", dashboard.dashboard, methods=["GET"]),
+    Route("/admin/sign-in", sign_in.sign_in, methods=["GET"]),
+    Route("/admin/step-up", sign_in.step_up, methods=["GET"]),
+    Route("/admin/sessions", sessions_pages.sessions_page, methods=["GET"]),
+    Route("/admin/sessions/{session_id}/end", sessions_pages.end_session, methods=["POST"]),
+]
