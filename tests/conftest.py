@@ -14,6 +14,7 @@ from idp_bridge.bridge import Bridge
 from idp_bridge.config.model import Config
 from idp_bridge.demo.upstream import run_demo_upstream
 from tests.bridge_harness import BRIDGE_ISSUER, LoginDriver, free_port, make_config
+from tests.integration.admin_console_live import console_live  # noqa: F401  (fixture)
 from tests.integration.browser import browser, page  # noqa: F401  (fixtures)
 
 

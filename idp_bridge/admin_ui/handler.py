@@ -161,8 +161,10 @@ def form(handler: FormHandler) -> Callable[[Request], Awaitable[Response]]:
 def _same_origin(request: Request, issuer: str) -> bool:
     """A browser's Origin (sent with every cross-site and most same-site POSTs) must be the bridge's own."""
     origin = request.headers.get("origin")
-    if origin is None:
-        return True  # older browsers and non-browser clients: the CSRF token alone decides
+    if origin is None or origin == "null":
+        # Non-browser clients send none; browsers send "null" under the bridge's Referrer-Policy: no-referrer.
+        # The CSRF token alone decides then; a page of another site shows its own origin and is refused here.
+        return True
     own = urlsplit(issuer)
     return origin == f"{own.scheme}://{own.netloc}"
 

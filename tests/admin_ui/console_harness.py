@@ -67,7 +67,7 @@ class Console:
         driver = LoginDriver(browser)
         try:
             result = driver.login(
-                f"/admin/sign-in?next=/admin/sessions", user=user, provider=provider,
+                "/admin/sign-in?next=/admin/sessions", user=user, provider=provider,
                 stop_prefix=(f"{BRIDGE_ISSUER}/admin/sessions",),
             )  # fmt: skip
         finally:
