@@ -14,10 +14,16 @@ from starlette.testclient import TestClient
 
 from idp_bridge.clock import FrozenClock
 from idp_bridge.config.model import Config
+from idp_bridge.demo.upstream import DEMO_USERS
 from tests.admin.admin_harness import AdminBridge, admin_bridge
-from tests.bridge_harness import BRIDGE_ISSUER, LoginDriver, other_browser
+from tests.bridge_harness import BRIDGE_ISSUER, LoginDriver, authorize_url, other_browser
 
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+
+
+def email_of(sub: str) -> str:
+    """The email the test upstreams give a user (idp_bridge.demo.upstream.DEMO_USERS)."""
+    return next(u.email for u in DEMO_USERS if u.sub == sub)
 
 
 @dataclasses.dataclass
@@ -73,10 +79,23 @@ class Console:
         finally:
             driver.close()
         assert result.final_url == f"{BRIDGE_ISSUER}/admin/sessions", (result.steps, result.page)
-        user_id = self.bridge.user_id(f"{user}@example.com")
+        user_id = self.bridge.user_id(email_of(user))
         if role is not None:
             self.set_role(user_id, role)
         return ConsoleUser(browser, user_id)
+
+
+    def portal_sign_in(self, user: str, provider: str = "acme") -> ConsoleUser:
+        """Sign `user` in to a portal (not the console) in a new browser: a live session of a technician who
+        needs no second factor there (MFA is off for portals in the test config)."""
+        browser = other_browser(self.bridge.client)
+        driver = LoginDriver(browser)
+        try:
+            result = driver.login(authorize_url(provider_hint=provider), provider=provider, user=user)
+        finally:
+            driver.close()
+        assert "code" in result.params, (result.steps, result.page)
+        return ConsoleUser(browser, self.bridge.user_id(email_of(user)))
 
 
 @contextmanager
