@@ -175,6 +175,7 @@ NOTICES = {
     "policy_saved": "The new policy version is saved and applies now on every instance.",
     "policy_rolled_back": "The policy was rolled back; the result is saved as a new version.",
     "technician_saved": "Saved.",
+    "token_revoked": "The API token was revoked; it stops working at once.",
     "mfa_reset": "MFA was reset: the technician was signed out everywhere and enrolls again at the next sign-in.",
 }
 """Fixed notices a page shows after a change, by code: never text from the URL, so a link cannot fake one."""
