@@ -64,6 +64,11 @@ class Viewer:
         return max(0, int(self.mfa_at + RECENT_MFA_SECONDS - now))
 
     @property
+    def may_change(self) -> bool:
+        """Whether the role allows any change at all (an auditor's does not: no step-up prompts for them)."""
+        return any(not action.is_read for action in ROLE_ACTIONS.get(self.role, frozenset()))
+
+    @property
     def is_staff(self) -> bool:
         """Any role that may see the console at all (everyone but a plain technician)."""
         return bool(ROLE_ACTIONS.get(self.role))
