@@ -14,6 +14,7 @@ from idp_bridge.bridge import Bridge
 from idp_bridge.config.loader import ConfigError, load_config
 from idp_bridge.config.model import Config
 from idp_bridge.mfa import admin
+from idp_bridge.roles import effective_role
 from policies.roles import ROLES
 
 
@@ -94,6 +95,8 @@ async def _act(args: argparse.Namespace, bridge: Bridge) -> int:
         f"user {user_id}: role={settings.role} enforced={settings.enforced} choice={settings.choice} "
         f"method={settings.method or 'default'} phone={settings.phone or '-'} generation={settings.generation} "
         f"authenticator={'active' if totp and totp.secret else 'none'} "
-        f"recovery_codes={await store.count_recovery_codes(user_id)}"
+        f"recovery_codes={await store.count_recovery_codes(user_id)} "
+        f"mapped_role={(await store.get_mapped_role(user_id)).mapped_role or '-'} "
+        f"effective_role={await effective_role(store, user_id, settings)}"
     )
     return 0

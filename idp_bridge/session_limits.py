@@ -9,6 +9,7 @@ from starlette.requests import Request
 
 from idp_bridge.bridge import Bridge
 from idp_bridge.config.model import SessionConfig
+from idp_bridge.roles import effective_role
 from idp_bridge.session_end import after_ended
 from idp_bridge.store.records import Session
 from policies.roles import ROLES
@@ -33,9 +34,9 @@ def longest_lifetime(cfg: SessionConfig) -> int:
 
 
 async def rules_for_user(bridge: Bridge, user_id: str) -> EffectiveRules:
-    """The role comes from the technician record (the one the MFA requirement reads too: store.mfa_records);
-    the technician's own idle timeout, lifetime and limit from user_session_settings."""
-    role = (await bridge.store.get_mfa_settings(user_id)).role
+    """The role is the technician's effective role (local combined with mapped: idp_bridge/roles.py, the one the
+    MFA requirement reads too); the technician's own idle timeout, lifetime and limit from user_session_settings."""
+    role = await effective_role(bridge.store, user_id)
     own = await bridge.store.get_user_session_settings(user_id)
     overrides = (
         UserOverrides(own.idle_timeout_seconds, own.lifetime_seconds, own.max_sessions) if own is not None else None

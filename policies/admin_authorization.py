@@ -17,6 +17,7 @@ import enum
 from dataclasses import dataclass
 
 from policies.decisions import Allow, Deny
+from policies.roles import DEFAULT_ROLE, most_privileged
 
 RECENT_MFA_SECONDS = 600
 PRIVILEGED_ROLES = frozenset({"super_admin", "admin"})
@@ -115,7 +116,4 @@ def valid_scopes(scopes: frozenset[str]) -> list[str]:
 def combine_roles(local: str | None, mapped: str | None) -> str:
     """The effective role of a technician: the more privileged of the locally assigned role and the role mapped
     from upstream groups by policy (combined, so a mapping can grant but never take away a local assignment)."""
-    order = ("technician", "auditor", "admin", "super_admin")
-    rank = {role: i for i, role in enumerate(order)}
-    candidates = [r for r in (local, mapped) if r in rank]
-    return max(candidates, key=rank.__getitem__) if candidates else "technician"
+    return most_privileged(local, mapped) or DEFAULT_ROLE

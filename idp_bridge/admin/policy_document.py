@@ -4,24 +4,31 @@ One document holds everything a security team edits at run time: the global allo
 per-portal allowed providers and identity rules, and the mapping of upstream groups/app roles to admin roles.
 Providers and portals themselves (secrets, URLs) stay in the config file. The config's [policy] and portal lists
 are version 1 of this document when the store holds none.
+
+Role mappings are evaluated at each upstream login and the result recorded for the technician (the mapped role,
+combined with the local one by idp_bridge/roles.py); a changed mapping therefore needs nothing done to live
+sessions, and reaches each technician at their next login. Allowed providers, in contrast, end live sessions on
+save (admin/policy_service.py).
 """
 
 from __future__ import annotations
 
 import difflib
 import json
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from idp_bridge.config.model import Config, cross_reference_problems
 from idp_bridge.config.provider_models import IdentityRuleConfig
-from idp_bridge.config.session_model import ADMIN_CLIENT_ID, FORWARD_AUTH_CLIENT_ID
+from idp_bridge.config.role_mapping_model import RoleMapping, role_mapping_problems
+from idp_bridge.config.session_model import ADMIN_CLIENT_ID, FORWARD_AUTH_CLIENT_ID, RoleName
 from idp_bridge.provider_factory import identity_rule
 from policies.allow_list import AllowListRules
 from policies.identity_allow_list import IdentityRules
+from policies.roles import most_privileged
 
-AdminRole = Literal["super_admin", "admin", "technician", "auditor"]
+AdminRole = RoleName
 
 
 class _Strict(BaseModel):
@@ -33,15 +40,6 @@ class PortalPolicy(_Strict):
         default=None, description="Subset of the global allowed providers; null means all globally allowed."
     )
     identity_rules: dict[str, IdentityRuleConfig] = Field(default_factory=dict)
-
-
-class RoleMapping(_Strict):
-    """Technicians signing in through `provider` with upstream `group` (or Entra app role `app_role`) get `role`."""
-
-    provider: str = Field(min_length=1, max_length=64)
-    group: str | None = Field(default=None, min_length=1, max_length=256)
-    app_role: str | None = Field(default=None, min_length=1, max_length=256)
-    role: AdminRole
 
 
 class PolicyDocument(_Strict):
@@ -60,10 +58,12 @@ class PolicyInvalid(ValueError):
 
 
 def from_config(config: Config) -> PolicyDocument:
-    """Version 1: the config file's [policy] and each portal's allowed_providers and identity_rules."""
+    """Version 1: the config file's [policy] (with its role_mappings) and each portal's allowed_providers and
+    identity_rules."""
     return PolicyDocument(
         allowed_providers=config.policy.allowed_providers,
         identity_rules=dict(config.policy.identity_rules),
+        role_mappings=config.policy.role_mappings,
         portals={
             cid: PortalPolicy(allowed_providers=p.allowed_providers, identity_rules=dict(p.identity_rules))
             for cid, p in config.portals.items()
@@ -101,11 +101,8 @@ def document_problems(document: PolicyDocument, config: Config) -> list[str]:
         data["portals"][cid]["identity_rules"] = {
             k: v.model_dump(mode="json", exclude_none=True) for k, v in portal.identity_rules.items()
         }
-    for i, mapping in enumerate(document.role_mappings):
-        if mapping.provider not in config.providers:
-            problems.append(f"role_mappings[{i}].provider: unknown provider (got {mapping.provider!r})")
-        if (mapping.group is None) == (mapping.app_role is None):
-            problems.append(f"role_mappings[{i}]: set exactly one of group, app_role")
+    mappings = [m.model_dump(mode="json") for m in document.role_mappings]
+    problems += role_mapping_problems(mappings, config.providers, "role_mappings")
     relevant = [p for p in cross_reference_problems(data) if p.startswith(("policy.", "portals"))]
     return problems + relevant
 
@@ -154,14 +151,23 @@ def diff(old: PolicyDocument | None, new: PolicyDocument, old_label: str = "curr
 def mapped_role(
     document: PolicyDocument, provider_id: str, groups: tuple[str, ...], roles: tuple[str, ...]
 ) -> str | None:
-    """The most privileged role the role mappings give an identity with these upstream groups and app roles."""
-    order = ("technician", "auditor", "admin", "super_admin")
-    found = [
-        m.role
-        for m in document.role_mappings
-        if m.provider == provider_id and ((m.group is not None and m.group in groups) or (m.app_role in roles))
-    ]
-    return max(found, key=order.index) if found else None
+    """The most privileged role the role mappings give an identity with these upstream groups and app roles.
+
+    Evaluated at each upstream login (idp_bridge/role_mapping.py records the result for the technician), so a
+    changed mapping needs nothing done to live sessions: it applies from the technician's next login on."""
+    return most_privileged(
+        *(
+            m.role
+            for m in document.role_mappings
+            if m.provider == provider_id
+            and ((m.group is not None and m.group in groups) or (m.app_role is not None and m.app_role in roles))
+        )
+    )
+
+
+def maps_groups(document: PolicyDocument, provider_id: str) -> bool:
+    """Whether any role mapping of this provider needs the upstream's groups (and so group overage matters)."""
+    return any(m.provider == provider_id and m.group is not None for m in document.role_mappings)
 
 
 def _pydantic_problem(error: Any) -> str:

@@ -1,9 +1,10 @@
 """The effective allowed-provider policy of this worker, read from the store and refreshed cheaply.
 
-Every instance sharing the store applies a saved policy within `REFRESH_SECONDS`: a login asks `rules()`, which
-at most once per `REFRESH_SECONDS` (by the injected clock) reads the current version number (one indexed
-`max(version)` query) and reloads the document only when that number changed. A save on this worker calls
-`invalidate()`, so it applies here at once. With no version in the store, the config file's policy is version 1.
+Every instance sharing the store applies a saved policy within `REFRESH_SECONDS`: a login asks `rules()` (and
+`document()` for the role mappings), which at most once per `REFRESH_SECONDS` (by the injected clock) reads the
+current version number (one indexed `max(version)` query) and reloads the document only when that number changed.
+A save on this worker calls `invalidate()`, so it applies here at once. With no version in the store, the config
+file's policy is version 1.
 """
 
 from __future__ import annotations
@@ -42,13 +43,22 @@ class PolicySource:
 
     async def rules(self) -> AllowListRules:
         """The rules to enforce now (possibly up to REFRESH_SECONDS old on another worker's save)."""
+        await self._refresh()
+        return self._rules
+
+    async def document(self) -> PolicyDocument:
+        """The document in force now, as cheap and as fresh as `rules()` (the login path reads its role mappings);
+        `current()` is the store's latest version, read and validated on every call, for editing."""
+        await self._refresh()
+        return self._document
+
+    async def _refresh(self) -> None:
         now = self._clock.now()
         if self._checked_at is None or now - self._checked_at >= REFRESH_SECONDS or now < self._checked_at:
             self._checked_at = now
             number = await self._store.policy_version_number()
             if number != self._version:
                 await self._load(number)
-        return self._rules
 
     async def current(self) -> tuple[int, PolicyDocument]:
         """The current version number (1 for the config's policy) and document, read from the store now."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
+from idp_bridge import roles
 from idp_bridge.admin.api_models import TechnicianUpdate
 from idp_bridge.admin.session_control import end_sessions_for
 from idp_bridge.mfa import admin as mfa_admin
@@ -20,17 +21,15 @@ from idp_bridge.mfa.services import MFAServices
 from idp_bridge.session_end import disable_user
 from idp_bridge.store.records import User
 from idp_bridge.store.session_records import UserSessionSettings
-from policies.admin_authorization import combine_roles
 
 if TYPE_CHECKING:
     from idp_bridge.bridge import Bridge
 
 
 async def effective_role(bridge: Bridge, user_id: str) -> str:
-    """The local role combined with the role mapped from upstream groups at the last login."""
-    settings = await bridge.store.get_mfa_settings(user_id)
-    mapped = await bridge.store.get_mapped_role(user_id)
-    return combine_roles(settings.role, mapped.mapped_role)
+    """The local role combined with the role mapped from upstream groups at the last login (idp_bridge/roles.py,
+    the same answer the MFA requirement and the session rules read)."""
+    return await roles.effective_role(bridge.store, user_id)
 
 
 async def describe(bridge: Bridge, user: User) -> dict[str, Any]:
@@ -43,7 +42,7 @@ async def describe(bridge: Bridge, user: User) -> dict[str, Any]:
         "id": user.id, "email": user.email, "name": user.name, "provider_id": user.provider_id,
         "disabled": user.disabled, "created_at": user.created_at, "last_login_at": user.last_login_at,
         "role": settings.role, "mapped_role": mapped.mapped_role,
-        "effective_role": combine_roles(settings.role, mapped.mapped_role),
+        "effective_role": await roles.effective_role(store, user.id, settings),
         "mfa": {
             "method": settings.method, "enforced": settings.enforced, "choice": settings.choice,
             "authenticator": bool(totp and totp.secret),

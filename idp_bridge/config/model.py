@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from idp_bridge.config.mfa_model import MFAConfig
+from idp_bridge.config.role_mapping_model import RoleMapping, role_mapping_problems
 from idp_bridge.config.session_model import (
     BUILT_IN_CLIENTS,
     AdminConsoleConfig,
@@ -232,6 +233,9 @@ class PolicyConfig(_Section):
     identity_rules: dict[str, IdentityRuleConfig] = Field(
         default_factory=dict, description="Per provider id: which accounts may sign in at all."
     )
+    role_mappings: tuple[RoleMapping, ...] = Field(
+        default=(), description="Upstream groups and Entra app roles that give an admin role, checked at each login."
+    )
 
 
 class Config(_Section):
@@ -300,6 +304,7 @@ def cross_reference_problems(data: Mapping[str, Any]) -> list[str]:
             # Only http: anything else is not a URL at all, which the issuer's own validator reports.
             if isinstance(issuer, str) and urlsplit(issuer).scheme == "http":
                 problems.append(f"{key_path(*where)}: must use https unless server.dev_mode = true (got {issuer!r})")
+    problems += role_mapping_problems(policy.get("role_mappings"), providers, "policy.role_mappings")
     return problems + identity_rule_problems(data)
 
 

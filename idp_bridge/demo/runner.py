@@ -21,8 +21,9 @@ from idp_bridge.config.model import (
     SigningConfig,
     StoreConfig,
 )
+from idp_bridge.config.role_mapping_model import RoleMapping
 from idp_bridge.demo.portal import create_demo_portal
-from idp_bridge.demo.upstream import DEMO_USERS, run_demo_upstream
+from idp_bridge.demo.upstream import DEMO_ADMIN_GROUP, DEMO_USERS, run_demo_upstream
 
 DEMO_PORTAL_ID = "demo-portal"
 
@@ -40,7 +41,8 @@ def demo_config(
     *, issuer: str, portal_url: str, upstreams: dict[str, str], data_dir: Path, secret_key: str,
     portal_secret: str,
 ) -> Config:  # fmt: skip
-    """The demo's configuration: dev mode (http on loopback), SQLite in `data_dir`, one portal, MFA required.
+    """The demo's configuration: dev mode (http on loopback), SQLite in `data_dir`, one portal, MFA required, and
+    the upstream group "security-team" (bob's) mapped to Super Admin on both upstreams.
 
     Bob's upstream evidence is trusted by the generic OIDC defaults: his id_token says `amr: ["pwd","mfa"]`, and the
     upstream (authlib under oidc-provider-mock) stamps every id_token with `auth_time` = the moment it was issued,
@@ -50,7 +52,12 @@ def demo_config(
         server=ServerConfig(issuer=issuer, dev_mode=True, secret_key=SecretStr(secret_key)),
         store=StoreConfig(path=str(data_dir / "bridge.sqlite3")),
         signing=SigningConfig(key_file=str(data_dir / "signing-keys.json")),
-        policy=PolicyConfig(allowed_providers=tuple(upstreams)),
+        policy=PolicyConfig(
+            allowed_providers=tuple(upstreams),
+            role_mappings=tuple(
+                RoleMapping(provider=pid, group=DEMO_ADMIN_GROUP, role="super_admin") for pid in upstreams
+            ),
+        ),
         providers={
             pid: OIDCProviderConfig(
                 kind="oidc",
@@ -115,6 +122,8 @@ def run_demo(*, host: str, port: int, data_dir: str) -> None:
             f"  Open the demo portal:  {portal_url}/\n"
             f"  Bridge (OIDC issuer):  {issuer}/.well-known/openid-configuration\n"
             f"  Demo upstreams:        {', '.join(upstreams.values())} (users: {users})\n"
+            f"  Roles:                 bob's upstream group {DEMO_ADMIN_GROUP!r} makes him a Super Admin (policy\n"
+            f"                         role mapping); alice and carol are technicians\n"
             f"  Step-up MFA:           bob's upstream login proves MFA (no local step); alice sets up an\n"
             f"                         authenticator app at her first sign-in (QR code), then enters its codes\n\n"
             f"  Press Ctrl+C to stop.\n",

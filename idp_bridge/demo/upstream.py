@@ -17,12 +17,15 @@ from typing import IO
 
 import httpx2
 
-__all__ = ["DEMO_USERS", "DemoUser", "run_demo_upstream"]
+__all__ = ["DEMO_ADMIN_GROUP", "DEMO_USERS", "DemoUser", "run_demo_upstream"]
 
 STARTUP_TIMEOUT_SECONDS = 15.0
 STOP_TIMEOUT_SECONDS = 5.0
 _POLL_INTERVAL_SECONDS = 0.1
 _STDERR_TAIL_LINES = 40
+
+
+DEMO_ADMIN_GROUP = "security-team"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,10 +36,12 @@ class DemoUser:
     email: str
     name: str
     amr: tuple[str, ...] = ("pwd",)
+    groups: tuple[str, ...] = ()
 
     def claims(self) -> dict[str, object]:
-        """The claims the mock puts in this user's id_token and userinfo (`sub` included)."""
-        return {
+        """The claims the mock puts in this user's id_token and userinfo (`sub` included); `groups` only when the
+        user is in any (the mock puts every non-standard claim into the id_token)."""
+        claims: dict[str, object] = {
             "sub": self.sub,
             "email": self.email,
             "email_verified": True,
@@ -44,11 +49,15 @@ class DemoUser:
             "preferred_username": self.sub,
             "amr": list(self.amr),
         }
+        if self.groups:
+            claims["groups"] = list(self.groups)
+        return claims
 
 
 DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser(sub="alice", email="alice@example.com", name="Alice Technician"),
-    DemoUser(sub="bob", email="bob@example.com", name="Bob Admin", amr=("pwd", "mfa")),
+    # bob's upstream group makes him a Super Admin where the policy maps it (the demo's does: demo/runner.py).
+    DemoUser(sub="bob", email="bob@example.com", name="Bob Admin", amr=("pwd", "mfa"), groups=(DEMO_ADMIN_GROUP,)),
     DemoUser(sub="carol", email="carol@contractor.example", name="Carol Contractor"),
 )
 

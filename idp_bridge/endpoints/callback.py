@@ -11,6 +11,7 @@ from idp_bridge.endpoints.upstream_start import binding_matches
 from idp_bridge.flow import Refuse, after_upstream
 from idp_bridge.pages import error_page
 from idp_bridge.request_params import ParameterError, all_params
+from idp_bridge.role_mapping import record_mapped_role
 from providers.base import CallbackInvalid, ProviderError, TokenRejected, UpstreamDenied
 from providers.upstream_http import sanitize
 
@@ -102,5 +103,8 @@ async def callback(request: Request) -> Response:
             403, "Account disabled", "Your account is disabled. Contact your security team.", "user_disabled",
             client_id=auth_request.client_id,
         )  # fmt: skip
+    # The role mapped from upstream groups follows every login (not a disabled account's, refused above); it is
+    # recorded before the MFA requirement and the session rules read the effective role.
+    await record_mapped_role(bridge, request, user.id, identity)
     # Second factor (flow step 4), then session and code: trusted upstream MFA, not required, or a step-up.
     return await after_upstream_login(bridge, request, auth_request, user, identity, now)

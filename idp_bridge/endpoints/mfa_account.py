@@ -26,8 +26,9 @@ from idp_bridge.mfa.factors import (
 from idp_bridge.mfa.methods import METHOD_NAMES, destination, effective_method
 from idp_bridge.mfa.services import MFAServices, mfa_services
 from idp_bridge.pages import error_page, render
+from idp_bridge.roles import technician_mfa
 from idp_bridge.store.records import Session, User
-from policies.mfa_requirement import TechnicianMFA, may_turn_off, mfa_required
+from policies.mfa_requirement import may_turn_off, mfa_required
 
 Handler = Callable[[Bridge, MFAServices, Request, Session, User, dict[str, str], float], Awaitable[Response]]
 _NOT_SIGNED_IN = "You are not signed in. Sign in through one of your applications, then come back to this page."
@@ -66,7 +67,7 @@ def _account_post(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
 async def _page(bridge: Bridge, mfa: MFAServices, session: Session, user: User, now: float, *, status: int = 200,
                 error: str | None = None, notice: str | None = None) -> Response:  # fmt: skip
     settings = await bridge.store.get_mfa_settings(user.id)
-    technician = TechnicianMFA(role=settings.role, enforced=settings.enforced, choice=settings.choice)  # type: ignore[arg-type]
+    technician = await technician_mfa(bridge.store, settings)
     authenticator = await bridge.store.get_totp(user.id)
     devices = await bridge.store.list_remembered_devices(user.id, now)
     method = effective_method(mfa, settings, user)
@@ -194,7 +195,7 @@ async def confirm_reconfigure(bridge: Bridge, mfa: MFAServices, request: Request
 async def disable(bridge: Bridge, mfa: MFAServices, request: Request, session: Session, user: User,
                   params: dict[str, str], now: float) -> Response:  # fmt: skip
     settings = await bridge.store.get_mfa_settings(user.id)
-    technician = TechnicianMFA(role=settings.role, enforced=settings.enforced, choice=settings.choice)  # type: ignore[arg-type]
+    technician = await technician_mfa(bridge.store, settings)
     if not may_turn_off(mfa.requirement, technician):
         await bridge.auditor.record("mfa.disable.refused", "denied", request=request, user_id=user.id)
         return await _page(bridge, mfa, session, user, now, status=403,

@@ -17,9 +17,10 @@ from idp_bridge.mfa.methods import destination, effective_method
 from idp_bridge.mfa.services import MFAServices, mfa_services
 from idp_bridge.oidc.assurance import local_factor_assurance, mfa_demanded, upstream_assurance
 from idp_bridge.pages import NO_STORE, error_page
+from idp_bridge.roles import technician_mfa
 from idp_bridge.store.mfa_records import PendingLogin
 from idp_bridge.store.records import AuthRequest, Session, User, secret_hash
-from policies.mfa_requirement import TechnicianMFA, mfa_required
+from policies.mfa_requirement import mfa_required
 from policies.mfa_trust import upstream_mfa
 from providers.base import Identity
 
@@ -31,7 +32,7 @@ async def after_upstream_login(
     settings = await bridge.store.get_mfa_settings(user.id)
     verdict = upstream_mfa(identity, mfa.trust_for(identity), now)
     demanded = mfa_demanded(auth_request.acr_values)
-    technician = TechnicianMFA(role=settings.role, enforced=settings.enforced, choice=settings.choice)  # type: ignore[arg-type]
+    technician = await technician_mfa(bridge.store, settings)  # the effective role: local combined with mapped
     requirement = mfa_required(mfa.requirement, auth_request.client_id, technician, requested_by_portal=demanded)
     step = after_first_factor(identity, verdict, requirement, demanded=demanded, remembered=False)
     if not isinstance(step, SignIn) and not demanded:

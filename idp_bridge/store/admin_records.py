@@ -40,7 +40,7 @@ class APIToken:
 @dataclass(frozen=True)
 class MappedRole:
     """The role the policy's role mappings gave a technician from upstream groups at the last login (None: no
-    mapping matched)."""
+    mapping matched), written by idp_bridge/role_mapping.py and read through idp_bridge/roles.py."""
 
     user_id: str
     mapped_role: str | None = None

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class TechnicianMFASettings:
-    """A technician's role and MFA settings. `generation` changes whenever the MFA enrollment is reconfigured or
-    reset; remembered devices are bound to it. `method` None follows mfa.default_method; `choice` is the
-    technician's own on/off (None: follow policy)."""
+    """A technician's local role and MFA settings (the effective role also counts the role mapped from upstream
+    groups: idp_bridge/roles.py). `generation` changes whenever the MFA enrollment is reconfigured or reset;
+    remembered devices are bound to it. `method` None follows mfa.default_method; `choice` is the technician's own
+    on/off (None: follow policy)."""
 
     user_id: str
     role: str = "technician"

@@ -18,8 +18,8 @@ END_REASONS = frozenset(
 @dataclass(frozen=True)
 class UserSessionSettings:
     """A technician's own session settings (table user_session_settings); None means "the role's default".
-    The role itself lives in the technician record (TechnicianMFASettings.role), read by the session rules and
-    the MFA requirement alike."""
+    The local role lives in the technician record (TechnicianMFASettings.role); the session rules and the MFA
+    requirement alike read the effective role (local combined with mapped: idp_bridge/roles.py)."""
 
     user_id: str
     idle_timeout_seconds: int | None = None

@@ -7,7 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from idp_bridge.admin.policy_document import PolicyInvalid, canonical, diff, from_config, mapped_role, parse, to_rules
+from idp_bridge.admin.policy_document import (
+    PolicyInvalid,
+    RoleMapping,
+    canonical,
+    diff,
+    from_config,
+    mapped_role,
+    maps_groups,
+    parse,
+    to_rules,
+)
 from idp_bridge.config.model import Config
 from tests.bridge_harness import PORTAL_ID, PUBLIC_PORTAL_ID, make_config
 
@@ -44,7 +54,18 @@ def test_config_is_version_one(cfg: Config) -> None:
         ({"allowed_providers": ["acme"], "extra": 1}, "extra: Extra inputs are not permitted (got 1)"),
         (
             {"allowed_providers": ["acme"], "role_mappings": [{"provider": "acme", "role": "admin"}]},
-            "role_mappings[0]: set exactly one of group, app_role",
+            "role_mappings[0]: must set exactly one of group, app_role (got neither)",
+        ),
+        (
+            {
+                "allowed_providers": ["acme"],
+                "role_mappings": [{"provider": "acme", "group": "g", "app_role": "r", "role": "admin"}],
+            },
+            "role_mappings[0]: must set exactly one of group, app_role (got both)",
+        ),
+        (
+            {"allowed_providers": ["acme"], "role_mappings": [{"provider": "acme", "group": "g", "role": "root"}]},
+            "role_mappings.0.role: Input should be 'super_admin', 'admin', 'technician' or 'auditor' (got 'root')",
         ),
         (
             {"allowed_providers": ["acme"], "role_mappings": [{"provider": "x", "group": "g", "role": "admin"}]},
@@ -85,3 +106,27 @@ def test_role_mapping_takes_the_most_privileged_match(cfg: Config) -> None:
     assert mapped_role(doc, "acme", (), ("Bridge.Admin",)) == "admin"
     assert mapped_role(doc, "globex", ("secops",), ()) is None
     assert mapped_role(doc, "acme", (), ()) is None
+
+
+def test_maps_groups_only_where_a_group_mapping_names_the_provider(cfg: Config) -> None:
+    doc = parse(
+        {
+            "allowed_providers": ["acme", "globex"],
+            "role_mappings": [
+                {"provider": "acme", "group": "secops", "role": "super_admin"},
+                {"provider": "globex", "app_role": "Bridge.Admin", "role": "admin"},
+            ],
+        },
+        cfg,
+    )
+    assert maps_groups(doc, "acme") is True
+    assert maps_groups(doc, "globex") is False  # app roles only: group overage changes nothing there
+    assert maps_groups(from_config(cfg), "acme") is False
+
+
+def test_config_role_mappings_are_version_one(cfg: Config) -> None:
+    mapping = RoleMapping(provider="acme", group="secops", role="super_admin")
+    doc = from_config(cfg.model_copy(update={"policy": cfg.policy.model_copy(update={"role_mappings": (mapping,)})}))
+    assert doc.role_mappings == (mapping,)
+    assert mapped_role(doc, "acme", ("secops",), ()) == "super_admin"
+    assert parse(json.loads(canonical(doc)), cfg) == doc

@@ -15,6 +15,7 @@ import pytest
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from idp_bridge.admin.policy_document import from_config
 from idp_bridge.config.loader import ConfigError, check_config, load_config
 from idp_bridge.config.model import Config
 
@@ -273,7 +274,25 @@ SINGLE_MISTAKES: list[tuple[str, dict[str, object], str]] = [
      "mfa.sms.body_template: must contain '{to}' and '{message}' in its values"),
     ("portal require_mfa", {"portals.wiki.require_mfa": "yes please"},
      "portals.wiki.require_mfa: must be true or false (got 'yes please')"),
-]
+    # role mappings
+    ("role mapping provider", {"policy.role_mappings": [{"provider": "nope", "group": "g", "role": "admin"}]},
+     "policy.role_mappings[0].provider: unknown provider (got 'nope')"),
+    ("role mapping without match", {"policy.role_mappings": [{"provider": "corp", "role": "admin"}]},
+     "policy.role_mappings[0]: must set exactly one of group, app_role (got neither)"),
+    ("role mapping with both", {"policy.role_mappings": [{"provider": "corp", "group": "g", "app_role": "r",
+                                                          "role": "admin"}]},
+     "policy.role_mappings[0]: must set exactly one of group, app_role (got both)"),
+    ("role mapping role", {"policy.role_mappings": [{"provider": "corp", "group": "g", "role": "root"}]},
+     "policy.role_mappings[0].role: must be one of 'super_admin', 'admin', 'technician', 'auditor' (got 'root')"),
+    ("role mapping without role", {"policy.role_mappings": [{"provider": "corp", "group": "g"}]},
+     "policy.role_mappings[0].role: is required"),
+    ("role mapping unknown key", {"policy.role_mappings": [{"provider": "corp", "group": "g", "role": "admin",
+                                                            "team": "x"}]},
+     "policy.role_mappings[0].team: unknown option (got 'x')"),
+    ("role mapping empty group", {"policy.role_mappings": [{"provider": "corp", "group": "", "role": "admin"}]},
+     "policy.role_mappings[0].group: must not be empty (got '')"),
+    ("role mappings not a list", {"policy.role_mappings": "corp"}, "policy.role_mappings: must be a list (got 'corp')"),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -376,6 +395,27 @@ def test_cross_references_are_the_same_with_or_without_field_errors(tmp_path: Pa
     assert len(alone) == 3
     with_field_error = problems_for(tmp_path, {**CROSS_ONLY, "tokens.code_lifetime_seconds": 0})
     assert with_field_error == ["tokens.code_lifetime_seconds: must be between 5 and 60 (got '0')", *alone]
+
+
+def test_every_role_mapping_problem_is_reported_at_once(tmp_path: Path) -> None:
+    mappings = [
+        {"provider": "corp", "group": "secops", "role": "super_admin"},  # fine
+        {"provider": "nope", "role": "boss"},
+        {"provider": "corp", "group": "g", "app_role": "r", "role": "admin"},
+    ]
+    assert problems_for(tmp_path, {"policy.role_mappings": mappings, "server.port": 0}) == [
+        "server.port: must be between 1 and 65535 (got '0')",
+        "policy.role_mappings[1].role: must be one of 'super_admin', 'admin', 'technician', 'auditor' (got 'boss')",
+        "policy.role_mappings[1].provider: unknown provider (got 'nope')",
+        "policy.role_mappings[1]: must set exactly one of group, app_role (got neither)",
+        "policy.role_mappings[2]: must set exactly one of group, app_role (got both)",
+    ]
+
+
+def test_role_mappings_are_version_one_of_the_policy(tmp_path: Path) -> None:
+    mapping = {"provider": "corp", "group": "secops", "role": "super_admin"}
+    config = load_config(write(tmp_path, edited({"policy.role_mappings": [mapping]})), environ={})
+    assert [m.model_dump() for m in from_config(config).role_mappings] == [{**mapping, "app_role": None}]
 
 
 def test_an_empty_allow_list_is_reported_once(tmp_path: Path) -> None:

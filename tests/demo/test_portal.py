@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 
 from idp_bridge.demo import upstream
 from idp_bridge.demo.portal import SESSION_COOKIE, create_demo_portal
-from idp_bridge.demo.upstream import DEMO_USERS, run_demo_upstream
+from idp_bridge.demo.upstream import DEMO_ADMIN_GROUP, DEMO_USERS, run_demo_upstream
 
 CLIENT_ID = "demo-portal"
 
@@ -215,6 +215,9 @@ def test_demo_users_have_the_claims_the_demo_relies_on() -> None:
     assert by_sub["alice"].email == "alice@example.com" and by_sub["alice"].name == "Alice Technician"
     assert by_sub["bob"].email == "bob@example.com" and by_sub["bob"].name == "Bob Admin"
     assert all(user.claims()["sub"] == user.sub for user in DEMO_USERS)
+    # bob's upstream group is what the demo's policy maps to Super Admin (demo/runner.py); nobody else has one.
+    assert by_sub["bob"].claims()["groups"] == [DEMO_ADMIN_GROUP]
+    assert all("groups" not in user.claims() for user in DEMO_USERS if user.sub != "bob")
 
 
 def test_run_demo_upstream_reports_a_taken_port() -> None:

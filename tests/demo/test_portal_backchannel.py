@@ -4,6 +4,7 @@ Plus the portal's own checks of logout tokens (signature, aud, nonce, replay).""
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ class Demo:
     bridge: str
     portal: str
     keys: SigningKeys
+    db: str
 
     def sign_in(self, browser: httpx2.Client, user: str) -> None:
         start = browser.get(f"{self.portal}/login")
@@ -55,7 +57,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory, upstreams: dict[str, str]) ->
         base_url=portal_url, secret_key="p" * 40,
     )  # fmt: skip
     with serve_in_thread(create_app(config), bridge_port), serve_in_thread(portal, portal_port):
-        yield Demo(bridge_url, portal_url, SigningKeys.load_or_create(Path(config.signing.key_file), "RS256"))
+        keys = SigningKeys.load_or_create(Path(config.signing.key_file), "RS256")
+        yield Demo(bridge_url, portal_url, keys, config.store.path)
 
 
 def _browser() -> httpx2.Client:
@@ -72,6 +75,16 @@ def test_second_browser_signs_the_first_out_of_the_portal(demo: Demo) -> None:
             time.sleep(0.05)
         assert 'id="ended-elsewhere"' in page and "signed in on another device" in page
         assert 'id="signed-in"' in second.get(f"{demo.portal}/").text
+
+
+def test_bob_is_a_super_admin_by_his_upstream_group(demo: Demo) -> None:
+    with _browser() as browser:
+        demo.sign_in(browser, "bob")  # nothing else about his login changes: upstream MFA, no local step
+    with sqlite3.connect(demo.db) as conn:
+        rows = conn.execute(
+            "SELECT u.email, m.mapped_role FROM technician_mapped_roles m JOIN users u ON u.id = m.user_id"
+        ).fetchall()
+    assert rows == [("bob@example.com", "super_admin")]
 
 
 def _token(demo: Demo, **changes: object) -> str:
