@@ -125,7 +125,9 @@ def run_demo(*, host: str, port: int, data_dir: str) -> None:
             f"  Roles:                 bob's upstream group {DEMO_ADMIN_GROUP!r} makes him a Super Admin (policy\n"
             f"                         role mapping); alice and carol are technicians\n"
             f"  Step-up MFA:           bob's upstream login proves MFA (no local step); alice sets up an\n"
-            f"                         authenticator app at her first sign-in (QR code), then enters its codes\n\n"
+            f"                         authenticator app at her first sign-in (QR code), then enters its codes\n"
+            f"  Admin console:         {issuer}/admin (sign in as bob: Super Admin through the demo policy's\n"
+            f"                         role mapping of his upstream group 'security-team')\n\n"
             f"  Press Ctrl+C to stop.\n",
             flush=True,
         )

@@ -137,3 +137,16 @@ def test_demo_second_browser_signs_the_first_one_out(demo: tuple[str, str], brow
     finally:
         first.close()
         second.close()
+
+
+def test_demo_admin_console_for_bob(demo: tuple[str, str], page: Page) -> None:
+    """The demo policy maps bob's upstream group to Super Admin: he opens the admin console straight away."""
+    _, bridge_issuer = demo
+    page.goto(bridge_issuer + "/admin")
+    expect(page.locator("h1")).to_contain_text("Sign in to the admin console")
+    page.click("text=Contoso SSO (demo)")
+    page.click("button[name=sub][value=bob]")
+    expect(page.locator("#viewer-role")).to_have_text("super admin")
+    expect(page.locator("h1")).to_have_text("Overview")
+    page.click("nav >> text=Sessions")
+    expect(page.locator("#sessions tbody tr")).not_to_have_count(0)
