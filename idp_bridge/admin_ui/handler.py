@@ -20,6 +20,7 @@ from starlette.responses import RedirectResponse, Response
 
 from idp_bridge.admin_ui.viewer import Viewer, find_viewer
 from idp_bridge.bridge import Bridge
+from idp_bridge.endpoints.session_page import timer_context
 from idp_bridge.pages import NO_STORE, render
 from idp_bridge.request_params import ParameterError, form_params
 from idp_bridge.session_csrf import csrf_token_matches
@@ -68,8 +69,6 @@ def require(viewer: Viewer, action: Action, now: float, *, target_role: str | No
 
 def admin_render(request: Request, viewer: Viewer, template: str, status: int = 200, **context: Any) -> Response:
     """A console page: base layout with the viewer, their change window and the session timer."""
-    from idp_bridge.endpoints.session_page import timer_context
-
     bridge = bridge_of(request)
     now = bridge.clock.now()
     return render(
