@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from idp_bridge.admin_ui import dashboard, sessions_pages, sign_in
+from idp_bridge.admin_ui import (
+    audit_pages,
+    dashboard,
+    sessions_pages,
+    sign_in,
+    technician_mfa_pages,
+    technician_pages,
+)
+
+_TECHNICIAN = "/admin/technicians/{user_id}"
 
 ADMIN_UI_ROUTES = [
     Route("/admin", dashboard.dashboard, methods=["GET"]),
@@ -12,4 +21,12 @@ ADMIN_UI_ROUTES = [
     Route("/admin/step-up", sign_in.step_up, methods=["GET"]),
     Route("/admin/sessions", sessions_pages.sessions_page, methods=["GET"]),
     Route("/admin/sessions/{session_id}/end", sessions_pages.end_session, methods=["POST"]),
+    Route("/admin/technicians", technician_pages.technicians_page, methods=["GET"]),
+    Route(_TECHNICIAN, technician_pages.technician_page, methods=["GET"]),
+    Route(_TECHNICIAN, technician_pages.save_technician, methods=["POST"]),
+    Route(f"{_TECHNICIAN}/reset-mfa", technician_mfa_pages.confirm_reset_page, methods=["GET"]),
+    Route(f"{_TECHNICIAN}/reset-mfa", technician_mfa_pages.reset_mfa, methods=["POST"]),
+    Route(f"{_TECHNICIAN}/recovery-codes", technician_mfa_pages.new_recovery_codes, methods=["POST"]),
+    Route("/admin/audit", audit_pages.audit_page, methods=["GET"]),
+    Route("/admin/audit/export", audit_pages.export_audit, methods=["GET"]),
 ]
