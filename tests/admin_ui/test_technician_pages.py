@@ -20,6 +20,7 @@ from idp_bridge.mfa import recovery_codes
 from idp_bridge.mfa.factors import Verdict, check_recovery_code
 from tests.admin_ui.console_harness import Console, ConsoleUser, console
 from tests.admin_ui.console_pages import described, followed_notice, problems, refusal, row_ids
+from tests.admin_ui.upstream_users import add_upstream_user
 from tests.bridge_harness import LoginDriver, authorize_url, other_browser
 from tests.mfa.mfa_harness import audit_detail, csrf, mfa_config, recovery_codes_of, secret_of
 from tests.store_peek import last_audit
@@ -112,11 +113,14 @@ def test_search_lists_technicians_with_their_mfa_state(admin_console: Console, m
         assert last_audit(c.bridge.db)[:2] == ("admin.rejected", "failure")
 
 
-def test_technician_page_shows_sessions_events_and_the_forms_the_viewer_may_use(admin_console: Console) -> None:
+def test_technician_page_shows_sessions_events_and_the_forms_the_viewer_may_use(
+    admin_console: Console, upstreams: dict[str, str]
+) -> None:
     c = admin_console
-    bob = c.sign_in("bob", "super_admin")
+    add_upstream_user(upstreams["acme"], "dana")  # her role is only the local one set_role changes
+    dana = c.sign_in("dana", "super_admin")
     alice = portal_sign_in(c, "alice")
-    page = bob.get(f"/admin/technicians/{alice.user_id}")
+    page = dana.get(f"/admin/technicians/{alice.user_id}")
     assert page.status_code == 200 and "alice@example.com" in page.text
     assert [s.id for s in c.bridge.live_sessions(alice.user_id)] == row_ids(page, "sessions", "data-session-id")
     assert f'value="/admin/technicians/{alice.user_id}"' in page.text  # ending a session returns here
@@ -124,18 +128,18 @@ def test_technician_page_shows_sessions_events_and_the_forms_the_viewer_may_use(
     assert f'href="/admin/audit?user_id={alice.user_id}"' in page.text
     assert 'id="settings-form"' in page.text and 'id="role"' in page.text and 'id="reset-mfa"' in page.text
 
-    c.set_role(bob.user_id, "admin")  # no role select for an Admin; no forms at all on an Admin's page
-    assert 'id="settings-form"' in bob.get(f"/admin/technicians/{alice.user_id}").text
-    assert 'id="role"' not in bob.get(f"/admin/technicians/{alice.user_id}").text
+    c.set_role(dana.user_id, "admin")  # no role select for an Admin; no forms at all on an Admin's page
+    assert 'id="settings-form"' in dana.get(f"/admin/technicians/{alice.user_id}").text
+    assert 'id="role"' not in dana.get(f"/admin/technicians/{alice.user_id}").text
     c.set_role(alice.user_id, "admin")
-    on_admin = bob.get(f"/admin/technicians/{alice.user_id}")
+    on_admin = dana.get(f"/admin/technicians/{alice.user_id}")
     assert 'id="settings-form"' not in on_admin.text and 'id="super-admin-only"' in on_admin.text
     assert "End session" not in on_admin.text
-    c.set_role(bob.user_id, "auditor")
-    read_only = bob.get(f"/admin/technicians/{c.bridge.user_id('bob@example.com')}")
+    c.set_role(dana.user_id, "auditor")
+    read_only = dana.get(f"/admin/technicians/{c.bridge.user_id('dana@example.com')}")
     assert read_only.status_code == 200 and '<form method="post"' not in read_only.text
 
-    title, message = refusal(bob.get("/admin/technicians/no-such-person"), 404)
+    title, message = refusal(dana.get("/admin/technicians/no-such-person"), 404)
     assert title == "Technician not found" and "no-such-person" in message
 
 
