@@ -11,7 +11,7 @@ Every refusal is a 4xx page and an `admin.rejected` audit event; nothing is chan
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -33,11 +33,18 @@ BASE = "/admin"
 
 class Refusal(Exception):
     """A request the console refuses: shown as `status` with `title` and `message`, audited with `code`.
-    `step_up`: the refusal is the recent-MFA rule; the page links to the step-up, which returns to `back`."""
+    `step_up`: the refusal is the recent-MFA rule; the page links to the step-up, which returns to `back`.
+    `problems`: each thing wrong with a form, listed under the message (and in the audit event). `user_id`: who
+    was refused, when known without a console viewer (a signed-in plain technician)."""
 
-    def __init__(self, status: int, code: str, title: str, message: str, *, back: str = BASE) -> None:
+    def __init__(
+        self, status: int, code: str, title: str, message: str, *, back: str = BASE, problems: Sequence[str] = (),
+        user_id: str | None = None,
+    ) -> None:  # fmt: skip
         super().__init__(message)
         self.status, self.code, self.title, self.message, self.back = status, code, title, message, back
+        self.problems = tuple(problems)
+        self.user_id = user_id
 
     @property
     def step_up(self) -> bool:
@@ -82,13 +89,15 @@ def admin_render(request: Request, viewer: Viewer, template: str, status: int = 
 
 async def _refused(request: Request, viewer: Viewer | None, refusal: Refusal) -> Response:
     bridge = bridge_of(request)
+    problems: dict[str, Any] = {"problems": [p[:200] for p in refusal.problems[:20]]} if refusal.problems else {}
     await bridge.auditor.record(
         "admin.rejected", "denied" if refusal.status in (401, 403) else "failure", request=request,
-        user_id=viewer.user.id if viewer else None, path=request.url.path[:200], method=request.method,
-        reason=refusal.code, message=refusal.message[:300],
+        user_id=viewer.user.id if viewer else refusal.user_id, path=request.url.path[:200], method=request.method,
+        reason=refusal.code, message=refusal.message[:300], **problems,
     )  # fmt: skip
     step_up = f"{BASE}/step-up?next={quote(refusal.back, safe='/')}" if refusal.step_up else None
-    context = {"title": refusal.title, "message": refusal.message, "back": refusal.back, "step_up": step_up}
+    context = {"title": refusal.title, "message": refusal.message, "back": refusal.back, "step_up": step_up,
+               "problems": refusal.problems}  # fmt: skip
     if viewer is None:
         return render("admin/refused_anonymous.html", status=refusal.status, **context)
     return admin_render(request, viewer, "refused.html", status=refusal.status, **context)
@@ -105,7 +114,10 @@ async def _viewer_or_refusal(request: Request) -> Viewer | Refusal | Response:
             return RedirectResponse(f"{BASE}/sign-in?next={target}", status_code=303, headers=NO_STORE)
         return Refusal(401, "no_session", "Signed out", "Your session has ended. Sign in again and repeat the change.")
     if not viewer.is_staff:
-        return Refusal(403, "role_forbids", "Not allowed", "Your role does not give access to the admin console.")
+        return Refusal(
+            403, "role_forbids", "Not allowed", "Your role does not give access to the admin console.",
+            user_id=viewer.user.id,
+        )  # fmt: skip
     return viewer
 
 
@@ -175,6 +187,8 @@ NOTICES = {
     "policy_rolled_back": "The policy was rolled back; the result is saved as a new version.",
     "technician_saved": "Saved.",
     "token_revoked": "The API token was revoked; it stops working at once.",
+    "technician_signed_out": "Saved. The change touched MFA or the account: the technician was signed out everywhere.",
+    "technician_unchanged": "Nothing to save: the form matched the current settings.",
     "mfa_reset": "MFA was reset: the technician was signed out everywhere and enrolls again at the next sign-in.",
 }
 """Fixed notices a page shows after a change, by code: never text from the URL, so a link cannot fake one."""

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from idp_bridge.admin_ui import dashboard, sessions_pages, sign_in, token_pages
+from idp_bridge.admin_ui import (
+    audit_pages,
+    dashboard,
+    sessions_pages,
+    sign_in,
+    technician_mfa_pages,
+    technician_pages,
+    token_pages,
+)
+
+_TECHNICIAN = "/admin/technicians/{user_id}"
 
 ADMIN_UI_ROUTES = [
     Route("/admin", dashboard.dashboard, methods=["GET"]),
@@ -15,4 +25,12 @@ ADMIN_UI_ROUTES = [
     Route("/admin/tokens", token_pages.tokens_page, methods=["GET"]),
     Route("/admin/tokens", token_pages.new_token, methods=["POST"]),
     Route("/admin/tokens/{token_id}/revoke", token_pages.revoke_token, methods=["POST"]),
+    Route("/admin/technicians", technician_pages.technicians_page, methods=["GET"]),
+    Route(_TECHNICIAN, technician_pages.technician_page, methods=["GET"]),
+    Route(_TECHNICIAN, technician_pages.save_technician, methods=["POST"]),
+    Route(f"{_TECHNICIAN}/reset-mfa", technician_mfa_pages.confirm_reset_page, methods=["GET"]),
+    Route(f"{_TECHNICIAN}/reset-mfa", technician_mfa_pages.reset_mfa, methods=["POST"]),
+    Route(f"{_TECHNICIAN}/recovery-codes", technician_mfa_pages.new_recovery_codes, methods=["POST"]),
+    Route("/admin/audit", audit_pages.audit_page, methods=["GET"]),
+    Route("/admin/audit/export", audit_pages.export_audit, methods=["GET"]),
 ]

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
-import json
-
 from starlette.requests import Request
 from starlette.responses import Response
 
 from idp_bridge.admin.api_models import TokenCreate
 from idp_bridge.admin.api_tokens import TokenRequestInvalid, create_token
+from idp_bridge.admin.audit_log import AuditQuery, event_json, export_response, find_events
 from idp_bridge.admin.emergency import check_emergency_access
 from idp_bridge.endpoints.admin_api_common import (
     APIError,
@@ -28,8 +26,7 @@ from policies.admin_authorization import Action
 
 
 async def _events(request: Request, max_limit: int) -> list[AuditEvent]:
-    bridge = bridge_of(request)
-    return list(await bridge.store.list_audit(
+    return await find_events(bridge_of(request).store, AuditQuery(
         user_id=query_text(request, "user_id", 64), type=query_text(request, "type", 100),
         since=query_float(request, "since"), until=query_float(request, "until"),
         limit=query_int(request, "limit", 100, 1, max_limit),
@@ -39,17 +36,14 @@ async def _events(request: Request, max_limit: int) -> list[AuditEvent]:
 @api
 async def query_audit(request: Request) -> Response:
     await caller(request, Action.AUDIT_READ)
-    return json_response({"events": [dataclasses.asdict(e) for e in await _events(request, 1000)]})
+    return json_response({"events": [event_json(e) for e in await _events(request, 1000)]})
 
 
 @api
 async def export_audit(request: Request) -> Response:
     """JSON lines, oldest first, one event per line."""
     await caller(request, Action.AUDIT_READ)
-    events = reversed(await _events(request, 100_000))
-    text = "".join(json.dumps(dataclasses.asdict(e), sort_keys=True) + "\n" for e in events)
-    return Response(text, media_type="application/x-ndjson", headers={"cache-control": "no-store",
-                    "content-disposition": 'attachment; filename="idp-bridge-audit.jsonl"'})  # fmt: skip
+    return export_response(await _events(request, 100_000))
 
 
 def _token_json(t: APIToken) -> dict[str, object]:

@@ -22,8 +22,8 @@ _CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 
 
 def email_of(sub: str) -> str:
-    """The email the test upstreams give a user (idp_bridge.demo.upstream.DEMO_USERS)."""
-    return next(u.email for u in DEMO_USERS if u.sub == sub)
+    """The email the test upstreams give a user: DEMO_USERS', else `<sub>@example.com` (upstream_users.py)."""
+    return next((u.email for u in DEMO_USERS if u.sub == sub), f"{sub}@example.com")
 
 
 @dataclasses.dataclass

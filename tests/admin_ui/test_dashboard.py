@@ -44,4 +44,4 @@ def test_plain_technicians_get_no_console(admin_console: Console) -> None:
     page = bob.get("/admin")
     assert page.status_code == 403 and "does not give access to the admin console" in page.text
     events = admin_console.bridge.call(admin_console.bridge.store.list_audit, type="admin.rejected", limit=5)
-    assert [(e.user_id, e.detail["reason"]) for e in events] == [(None, "role_forbids")]
+    assert [(e.user_id, e.detail["reason"]) for e in events] == [(bob.user_id, "role_forbids")]
