@@ -27,16 +27,22 @@ from policies.admin_authorization import Action, decide_admin
 from policies.decisions import Deny
 
 MAX_FIELD = 60_000  # a policy document in the editor's text area
+MAX_FIELDS = 400  # the policy editor has a checkbox per provider and portal (the body stays within 64 KiB)
+MULTILINE_FIELDS = frozenset({"rules"})  # the console's text areas: the only fields where line breaks are allowed
 BASE = "/admin"
 
 
 class Refusal(Exception):
-    """A request the console refuses: shown as `status` with `title` and `message`, audited with `code`.
+    """A request the console refuses: shown as `status` with `title` and `message` (and a list of `problems`,
+    e.g. every validation error of a policy), audited with `code`.
     `step_up`: the refusal is the recent-MFA rule; the page links to the step-up, which returns to `back`."""
 
-    def __init__(self, status: int, code: str, title: str, message: str, *, back: str = BASE) -> None:
+    def __init__(
+        self, status: int, code: str, title: str, message: str, *, back: str = BASE, problems: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.title, self.message, self.back = status, code, title, message, back
+        self.problems = problems
 
     @property
     def step_up(self) -> bool:
@@ -72,24 +78,34 @@ def admin_render(request: Request, viewer: Viewer, template: str, status: int = 
 
     bridge = bridge_of(request)
     now = bridge.clock.now()
+    # The step-up returns with a GET: from a page a form POST rendered, to the page it belongs to (`back`).
+    after_step_up = request.url.path if request.method == "GET" else local_path(context.get("back"))
     return render(
         f"admin/{template}", status=status, viewer=viewer, Action=Action, csrf=viewer.csrf,
         change_window=viewer.change_window_left(now), here=request.url.path,
-        step_up_url=f"{BASE}/step-up?next={quote(request.url.path, safe='/')}",
+        step_up_url=f"{BASE}/step-up?next={quote(after_step_up, safe='/')}",
         session_timer=timer_context(bridge, viewer.entry, viewer.cookie_token, now),
         notice=NOTICES.get(request.query_params.get("done", "")), **context,
     )  # fmt: skip
 
 
-async def _refused(request: Request, viewer: Viewer | None, refusal: Refusal) -> Response:
-    bridge = bridge_of(request)
-    await bridge.auditor.record(
+async def audit_refusal(request: Request, viewer: Viewer | None, refusal: Refusal) -> None:
+    """The `admin.rejected` event of a refusal; for handlers that answer a refusal with a page of their own (e.g.
+    the policy editor again, with the problems beside the fields)."""
+    await bridge_of(request).auditor.record(
         "admin.rejected", "denied" if refusal.status in (401, 403) else "failure", request=request,
         user_id=viewer.user.id if viewer else None, path=request.url.path[:200], method=request.method,
-        reason=refusal.code, message=refusal.message[:300],
+        reason=refusal.code, message=(refusal.message + "".join(f"; {p}" for p in refusal.problems))[:300],
     )  # fmt: skip
+
+
+async def _refused(request: Request, viewer: Viewer | None, refusal: Refusal) -> Response:
+    await audit_refusal(request, viewer, refusal)
     step_up = f"{BASE}/step-up?next={quote(refusal.back, safe='/')}" if refusal.step_up else None
-    context = {"title": refusal.title, "message": refusal.message, "back": refusal.back, "step_up": step_up}
+    context = {
+        "title": refusal.title, "message": refusal.message, "back": refusal.back, "step_up": step_up,
+        "problems": refusal.problems,
+    }  # fmt: skip
     if viewer is None:
         return render("admin/refused_anonymous.html", status=refusal.status, **context)
     return admin_render(request, viewer, "refused.html", status=refusal.status, **context)
@@ -141,7 +157,7 @@ def form(handler: FormHandler) -> Callable[[Request], Awaitable[Response]]:
         viewer = found
         try:
             try:
-                params = await form_params(request, MAX_FIELD)
+                params = await form_params(request, MAX_FIELD, max_parameters=MAX_FIELDS, multiline=MULTILINE_FIELDS)
             except ParameterError as exc:
                 raise Refusal(exc.status, "bad_form", "Invalid form", exc.message) from None
             if not _same_origin(request, bridge_of(request).issuer) or not csrf_token_matches(
