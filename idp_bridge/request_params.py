@@ -22,11 +22,16 @@ class ParameterError(Exception):
         self.status = status
 
 
-def _collect(items: Iterable[tuple[str, object]], max_length: int) -> dict[str, str]:
+def _collect(
+    items: Iterable[tuple[str, object]],
+    max_length: int,
+    max_parameters: int = MAX_PARAMETERS,
+    multiline: frozenset[str] = frozenset(),
+) -> dict[str, str]:
     params: dict[str, str] = {}
     for count, (key, value) in enumerate(items, start=1):
-        if count > MAX_PARAMETERS:
-            raise ParameterError(f"too many parameters (more than {MAX_PARAMETERS})")
+        if count > max_parameters:
+            raise ParameterError(f"too many parameters (more than {max_parameters})")
         if not isinstance(value, str):
             raise ParameterError(f"parameter '{_shown(key)}' must be text, not a file")
         if len(key) > 64:
@@ -36,7 +41,8 @@ def _collect(items: Iterable[tuple[str, object]], max_length: int) -> dict[str, 
             raise ParameterError(f"parameter '{_shown(key)}' is given more than once")
         if len(value) > max_length:
             raise ParameterError(f"parameter '{_shown(key)}' is too long (more than {max_length} characters)")
-        if any(ord(ch) < 0x20 and ch not in "\t" for ch in value) or "\x7f" in value:
+        allowed = "\t\r\n" if key in multiline else "\t"  # line breaks only where a form has a text area
+        if any(ord(ch) < 0x20 and ch not in allowed for ch in value) or "\x7f" in value:
             raise ParameterError(f"parameter '{_shown(key)}' contains control characters")
         params[key] = value
     return params
@@ -50,8 +56,11 @@ def query_params(request: Request, max_length: int) -> dict[str, str]:
     return _collect(request.query_params.multi_items(), max_length)
 
 
-async def form_params(request: Request, max_length: int) -> dict[str, str]:
-    """Form fields of a POST. Bodies over MAX_BODY_BYTES are refused before they are read."""
+async def form_params(
+    request: Request, max_length: int, *, max_parameters: int = MAX_PARAMETERS, multiline: frozenset[str] = frozenset()
+) -> dict[str, str]:
+    """Form fields of a POST. Bodies over MAX_BODY_BYTES are refused before they are read. Fields named in
+    `multiline` (text areas) may contain line breaks; no other field may."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in _FORM_TYPES:
         raise ParameterError("the request body must be application/x-www-form-urlencoded", status=415)
@@ -66,8 +75,8 @@ async def form_params(request: Request, max_length: int) -> dict[str, str]:
     # Re-expose the bytes we already consumed so Starlette's form parser can read them.
     request._body = body
     try:
-        async with request.form(max_files=0, max_fields=MAX_PARAMETERS) as form:
-            return _collect(form.multi_items(), max_length)
+        async with request.form(max_files=0, max_fields=max_parameters) as form:
+            return _collect(form.multi_items(), max_length, max_parameters, multiline)
     except (HTTPException, MultiPartException) as exc:
         # Starlette's parser refusing the body (too many fields, a file, no multipart boundary): in an app it
         # raises HTTPException, which would bypass the endpoint's own error answer and its audit event.

@@ -53,3 +53,17 @@ async def test_forty_fields_are_read() -> None:
     body = b"&".join(b"f%d=1" % i for i in range(40))
     params = await form_params(_request(body, [(b"content-type", FORM)]), 2048)
     assert len(params) == 40
+
+
+async def test_line_breaks_only_in_the_named_text_areas_and_a_larger_field_limit_when_asked() -> None:
+    body = b"rules=%7B%0D%0A%7D&comment=a%0Ab"
+    with pytest.raises(ParameterError) as caught:
+        await form_params(_request(body, [(b"content-type", FORM)]), 2048, multiline=frozenset({"rules"}))
+    assert caught.value.message == "parameter 'comment' contains control characters"
+    both = frozenset({"rules", "comment"})
+    params = await form_params(_request(body, [(b"content-type", FORM)]), 2048, multiline=both)
+    assert params == {"rules": "{\r\n}", "comment": "a\nb"}
+    many = b"&".join(b"f%d=1" % i for i in range(100))
+    assert len(await form_params(_request(many, [(b"content-type", FORM)]), 2048, max_parameters=100)) == 100
+    with pytest.raises(ParameterError):
+        await form_params(_request(many + b"&x=1", [(b"content-type", FORM)]), 2048, max_parameters=100)

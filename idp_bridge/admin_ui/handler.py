@@ -28,6 +28,8 @@ from policies.admin_authorization import Action, decide_admin
 from policies.decisions import Deny
 
 MAX_FIELD = 60_000  # a policy document in the editor's text area
+MAX_FIELDS = 400  # the policy editor has a checkbox per provider and portal (the body stays within 64 KiB)
+MULTILINE_FIELDS = frozenset({"rules"})  # the console's text areas: the only fields where line breaks are allowed
 BASE = "/admin"
 
 
@@ -78,23 +80,30 @@ def admin_render(request: Request, viewer: Viewer, template: str, status: int = 
     """A console page: base layout with the viewer, their change window and the session timer."""
     bridge = bridge_of(request)
     now = bridge.clock.now()
+    # The step-up returns with a GET: from a page a form POST rendered, to the page it belongs to (`back`).
+    after_step_up = request.url.path if request.method == "GET" else local_path(context.get("back"))
     return render(
         f"admin/{template}", status=status, viewer=viewer, Action=Action, csrf=viewer.csrf,
         change_window=viewer.change_window_left(now), here=request.url.path,
-        step_up_url=f"{BASE}/step-up?next={quote(request.url.path, safe='/')}",
+        step_up_url=f"{BASE}/step-up?next={quote(after_step_up, safe='/')}",
         session_timer=timer_context(bridge, viewer.entry, viewer.cookie_token, now),
         notice=NOTICES.get(request.query_params.get("done", "")), **context,
     )  # fmt: skip
 
 
-async def _refused(request: Request, viewer: Viewer | None, refusal: Refusal) -> Response:
-    bridge = bridge_of(request)
+async def audit_refusal(request: Request, viewer: Viewer | None, refusal: Refusal) -> None:
+    """The `admin.rejected` event of a refusal; for handlers that answer a refusal with a page of their own (e.g.
+    the policy editor again, with the problems beside the fields)."""
     problems: dict[str, Any] = {"problems": [p[:200] for p in refusal.problems[:20]]} if refusal.problems else {}
-    await bridge.auditor.record(
+    await bridge_of(request).auditor.record(
         "admin.rejected", "denied" if refusal.status in (401, 403) else "failure", request=request,
         user_id=viewer.user.id if viewer else refusal.user_id, path=request.url.path[:200], method=request.method,
         reason=refusal.code, message=refusal.message[:300], **problems,
     )  # fmt: skip
+
+
+async def _refused(request: Request, viewer: Viewer | None, refusal: Refusal) -> Response:
+    await audit_refusal(request, viewer, refusal)
     step_up = f"{BASE}/step-up?next={quote(refusal.back, safe='/')}" if refusal.step_up else None
     context = {"title": refusal.title, "message": refusal.message, "back": refusal.back, "step_up": step_up,
                "problems": refusal.problems}  # fmt: skip
@@ -152,7 +161,7 @@ def form(handler: FormHandler) -> Callable[[Request], Awaitable[Response]]:
         viewer = found
         try:
             try:
-                params = await form_params(request, MAX_FIELD)
+                params = await form_params(request, MAX_FIELD, max_parameters=MAX_FIELDS, multiline=MULTILINE_FIELDS)
             except ParameterError as exc:
                 raise Refusal(exc.status, "bad_form", "Invalid form", exc.message) from None
             if not _same_origin(request, bridge_of(request).issuer) or not csrf_token_matches(

@@ -7,6 +7,8 @@ from starlette.routing import Route
 from idp_bridge.admin_ui import (
     audit_pages,
     dashboard,
+    policy_pages,
+    policy_versions,
     sessions_pages,
     sign_in,
     technician_mfa_pages,
@@ -33,4 +35,10 @@ ADMIN_UI_ROUTES = [
     Route(f"{_TECHNICIAN}/recovery-codes", technician_mfa_pages.new_recovery_codes, methods=["POST"]),
     Route("/admin/audit", audit_pages.audit_page, methods=["GET"]),
     Route("/admin/audit/export", audit_pages.export_audit, methods=["GET"]),
+    Route("/admin/policy", policy_pages.policy_page, methods=["GET"]),
+    Route("/admin/policy/preview", policy_pages.preview, methods=["POST"]),
+    Route("/admin/policy/save", policy_pages.save, methods=["POST"]),
+    Route("/admin/policy/rollback", policy_versions.rollback, methods=["POST"]),
+    Route("/admin/policy/versions", policy_versions.versions_page, methods=["GET"]),
+    Route("/admin/policy/versions/{version}", policy_versions.version_page, methods=["GET"]),
 ]
