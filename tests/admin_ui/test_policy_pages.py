@@ -116,7 +116,7 @@ def test_super_admin_previews_saves_and_rolls_back(admin_console: Console) -> No
     fields["comment"] = "globex retired"
     preview = submit(bob, PREVIEW, fields)
     assert preview.status_code == 200, preview.text[:2000]
-    assert '<span class="del">-    &#34;globex&#34;</span>' in preview.text
+    assert '<span class="del">-    &#34;globex&#34;\n</span>' in preview.text
     assert f'<tr data-session-id="{b.live_sessions(alice)[0].id}" data-user-id="{alice}">' in preview.text
     assert f'data-user-id="{alice}" data-portal="console"' in preview.text  # alice could no longer sign in there
     assert "Save as version 2" in preview.text and 'id="own-session-warning"' not in preview.text
@@ -139,7 +139,7 @@ def test_super_admin_previews_saves_and_rolls_back(admin_console: Console) -> No
 
     # Rollback: the version page shows what it would restore, then the form saves version 1 again as version 3.
     old = bob.get("/admin/policy/versions/1")
-    assert old.status_code == 200 and '<span class="add">+    &#34;globex&#34;</span>' in old.text
+    assert old.status_code == 200 and '<span class="add">+    &#34;globex&#34;\n</span>' in old.text
     back = form_fields(old, "rollback-form")
     assert back["version"] == "1"
     rolled = submit(bob, ROLLBACK, back | {"comment": "globex is back"})
@@ -168,7 +168,7 @@ def test_portal_narrowing_and_an_unchanged_form(admin_console: Console) -> None:
     spa = next(i for i in ("0", "1") if f'id="portal-{i}" data-portal="spa"' in bob.get("/admin/policy").text)
     narrowed = submit(bob, PREVIEW, fields | {f"portal.{spa}": "custom", f"portal.{spa}.acme": "on", "comment": "c"})
     assert narrowed.status_code == 200, narrowed.text[:2000]
-    assert '<span class="add">+        &#34;acme&#34;</span>' in narrowed.text
+    assert '<span class="add">+        &#34;acme&#34;\n</span>' in narrowed.text
     assert f'data-user-id="{alice}" data-portal="spa"' in narrowed.text
     assert f'data-user-id="{alice}" data-portal="console"' not in narrowed.text
     assert 'id="lost-sessions"' not in narrowed.text  # globex stays allowed globally: no session ends
@@ -353,7 +353,7 @@ def test_allowing_a_provider_that_was_not_allowed(tmp_path: Path, upstreams: dic
         fields = editor(bob)
         assert "allow.globex" not in fields and 'id="allow-globex"' in bob.get("/admin/policy").text
         preview = submit(bob, PREVIEW, fields | {"allow.globex": "on", "comment": "globex joins"})
-        assert '<span class="add">+    &#34;globex&#34;</span>' in preview.text and 'id="no-loss"' in preview.text
+        assert '<span class="add">+    &#34;globex&#34;\n</span>' in preview.text and 'id="no-loss"' in preview.text
         assert submit(bob, SAVE, form_fields(preview, "save-form")).status_code == 303
         assert c.bridge.login("alice@example.com", provider="globex").final_url is not None
 
@@ -387,4 +387,4 @@ def test_rules_round_trip_through_the_text_area_unchanged(admin_console: Console
     assert same.status_code == 200 and 'id="no-changes"' in same.text, same.text[:2000]
     rules["identity_rules"]["acme"]["groups"].append("contractors")
     changed = submit(bob, PREVIEW, fields | {"rules": json.dumps(rules, indent=2), "comment": "contractors too"})
-    assert '<span class="add">+        &#34;contractors&#34;</span>' in changed.text, changed.text[:3000]
+    assert '<span class="add">+        &#34;contractors&#34;\n</span>' in changed.text, changed.text[:3000]
