@@ -134,18 +134,39 @@ PageHandler = Callable[[Request, Viewer], Awaitable[Response]]
 FormHandler = Callable[[Request, Viewer, dict[str, str]], Awaitable[Response]]
 
 
+async def _guarded(request: Request, run: Callable[[Viewer], Awaitable[Response]]) -> Response:
+    """Find the viewer (or refuse, or send to sign-in), run the handler, turn its Refusal into the refusal page."""
+    found = await _viewer_or_refusal(request)
+    if isinstance(found, Refusal):
+        return await _refused(request, None, found)
+    if isinstance(found, Response):
+        return found
+    try:
+        return await run(found)
+    except Refusal as refusal:
+        return await _refused(request, found, refusal)
+
+
+async def _genuine_form(request: Request, viewer: Viewer) -> dict[str, str]:
+    """The form's fields, read defensively, once its CSRF token and Origin were checked; raises Refusal."""
+    try:
+        params = await form_params(request, MAX_FIELD, max_parameters=MAX_FIELDS, multiline=MULTILINE_FIELDS)
+    except ParameterError as exc:
+        raise Refusal(exc.status, "bad_form", "Invalid form", exc.message) from None
+    if not _same_origin(request, bridge_of(request).issuer) or not csrf_token_matches(
+        viewer.csrf, params.get("csrf_token")
+    ):
+        raise Refusal(
+            403, "csrf", "Form expired",
+            "This form is out of date or was not sent from the admin console. Reload the page and try again.",
+        )  # fmt: skip
+    return params
+
+
 def page(handler: PageHandler) -> Callable[[Request], Awaitable[Response]]:
     @functools.wraps(handler)
     async def wrapped(request: Request) -> Response:
-        found = await _viewer_or_refusal(request)
-        if isinstance(found, Refusal):
-            return await _refused(request, None, found)
-        if isinstance(found, Response):
-            return found
-        try:
-            return await handler(request, found)
-        except Refusal as refusal:
-            return await _refused(request, found, refusal)
+        return await _guarded(request, lambda viewer: handler(request, viewer))
 
     return wrapped
 
@@ -153,27 +174,10 @@ def page(handler: PageHandler) -> Callable[[Request], Awaitable[Response]]:
 def form(handler: FormHandler) -> Callable[[Request], Awaitable[Response]]:
     @functools.wraps(handler)
     async def wrapped(request: Request) -> Response:
-        found = await _viewer_or_refusal(request)
-        if isinstance(found, Refusal):
-            return await _refused(request, None, found)
-        if isinstance(found, Response):
-            return found
-        viewer = found
-        try:
-            try:
-                params = await form_params(request, MAX_FIELD, max_parameters=MAX_FIELDS, multiline=MULTILINE_FIELDS)
-            except ParameterError as exc:
-                raise Refusal(exc.status, "bad_form", "Invalid form", exc.message) from None
-            if not _same_origin(request, bridge_of(request).issuer) or not csrf_token_matches(
-                viewer.csrf, params.get("csrf_token")
-            ):
-                raise Refusal(
-                    403, "csrf", "Form expired",
-                    "This form is out of date or was not sent from the admin console. Reload the page and try again.",
-                )  # fmt: skip
-            return await handler(request, viewer, params)
-        except Refusal as refusal:
-            return await _refused(request, viewer, refusal)
+        async def run(viewer: Viewer) -> Response:
+            return await handler(request, viewer, await _genuine_form(request, viewer))
+
+        return await _guarded(request, run)
 
     return wrapped
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pyotp
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from idp_bridge.app import command_bridge
 from idp_bridge.bridge import Bridge
@@ -102,3 +102,14 @@ def enroll_totp(page: Page, live: ConsoleLive) -> str:
     page.click("#confirm-enrollment")
     page.click("#continue")
     return secret
+
+
+def technician_signed_in(browser: Browser, live: ConsoleLive, sub: str) -> tuple[Page, str]:
+    """`sub`, a technician, signed in in a browser of their own: they open the console, which asks for MFA (they
+    enroll TOTP) and then refuses their role, but their bridge session is live. Returns their page and user id."""
+    user_id = live.give_role(sub, "technician")
+    page = browser.new_context().new_page()
+    sign_in_console(page, live, sub)
+    enroll_totp(page, live)
+    expect(page.locator("#error-title")).to_have_text("Not allowed")
+    return page, user_id

@@ -5,19 +5,13 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.integration.admin_console_live import ConsoleLive, enroll_totp, sign_in_console
+from tests.integration.admin_console_live import ConsoleLive, sign_in_console, technician_signed_in
 
 
 def test_super_admin_ends_a_technicians_session(console_live: ConsoleLive, page: Page, browser: Browser) -> None:
     live = console_live
     live.give_role("bob", "super_admin")
-    carol_id = live.give_role("carol", "technician")
-    # Carol signs in to the console in her own browser (the console asks for MFA: she enrolls TOTP); her role
-    # gives no access, but her session is live.
-    carol = browser.new_context().new_page()
-    sign_in_console(carol, live, "carol")
-    enroll_totp(carol, live)
-    expect(carol.locator("#error-title")).to_have_text("Not allowed")
+    carol, carol_id = technician_signed_in(browser, live, "carol")
 
     sign_in_console(page, live, "bob", "/admin/sessions")
     expect(page.locator("#viewer-role")).to_have_text("super admin")

@@ -6,19 +6,18 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.integration.admin_console_live import ConsoleLive, enroll_totp, sign_in_console, upstream_sign_in
+from tests.integration.admin_console_live import (
+    ConsoleLive,
+    sign_in_console,
+    technician_signed_in,
+    upstream_sign_in,
+)
 
 
 def test_super_admin_resets_a_technicians_mfa(console_live: ConsoleLive, page: Page, browser: Browser) -> None:
     live = console_live
     live.give_role("bob", "super_admin")
-    carol_id = live.give_role("carol", "technician")
-    # Carol signs in in her own browser and sets up her authenticator (her role gives no console access, but her
-    # session is live).
-    carol = browser.new_context().new_page()
-    sign_in_console(carol, live, "carol")
-    enroll_totp(carol, live)
-    expect(carol.locator("#error-title")).to_have_text("Not allowed")
+    carol, carol_id = technician_signed_in(browser, live, "carol")  # with her authenticator set up
 
     sign_in_console(page, live, "bob", "/admin/technicians")
     page.fill("#q", "carol")
