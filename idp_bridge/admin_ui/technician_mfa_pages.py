@@ -15,17 +15,23 @@ from idp_bridge.admin_ui.handler import admin_render, bridge_of, form, page, red
 from idp_bridge.admin_ui.technician_pages import find_technician, page_in_path, require_change, technician_path
 from idp_bridge.admin_ui.viewer import Viewer
 from idp_bridge.mfa.services import mfa_services
+from idp_bridge.store.records import User
 from policies.admin_authorization import Action
 
+
+async def changeable_technician(request: Request, viewer: Viewer) -> User:
+    """The technician in the path, once the viewer may change them now (role, target's role, recent MFA)."""
+    require(viewer, Action.TECHNICIANS_WRITE, bridge_of(request).clock.now(), back=page_in_path(request))
+    user = await find_technician(request)
+    await require_change(viewer, request, user)
+    return user
 
 @page
 async def confirm_reset_page(request: Request, viewer: Viewer) -> Response:
     """Ask before resetting (no script: a page of its own). Refused like the reset itself, so a missing step-up
     is asked for before the confirmation, not after."""
     bridge = bridge_of(request)
-    require(viewer, Action.TECHNICIANS_WRITE, bridge.clock.now(), back=page_in_path(request))
-    user = await find_technician(request)
-    await require_change(viewer, request, user)
+    user = await changeable_technician(request, viewer)
     shown = await technicians.describe(bridge, user)
     live = await bridge.store.list_user_sessions(user.id, bridge.clock.now())
     return admin_render(request, viewer, "technician_reset.html", t=shown, live_sessions=len(live),
@@ -35,9 +41,7 @@ async def confirm_reset_page(request: Request, viewer: Viewer) -> Response:
 @form
 async def reset_mfa(request: Request, viewer: Viewer, params: dict[str, str]) -> Response:
     bridge = bridge_of(request)
-    require(viewer, Action.TECHNICIANS_WRITE, bridge.clock.now(), back=page_in_path(request))
-    user = await find_technician(request)
-    await require_change(viewer, request, user)
+    user = await changeable_technician(request, viewer)
     await technicians.reset_mfa(bridge, user, viewer.actor)
     return redirect(technician_path(user.id), "mfa_reset")
 
@@ -45,9 +49,7 @@ async def reset_mfa(request: Request, viewer: Viewer, params: dict[str, str]) ->
 @form
 async def new_recovery_codes(request: Request, viewer: Viewer, params: dict[str, str]) -> Response:
     bridge = bridge_of(request)
-    require(viewer, Action.TECHNICIANS_WRITE, bridge.clock.now(), back=page_in_path(request))
-    user = await find_technician(request)
-    await require_change(viewer, request, user)
+    user = await changeable_technician(request, viewer)
     codes = await technicians.regenerate_recovery_codes(bridge, mfa_services(request), user, viewer.actor)
     shown = await technicians.describe(bridge, user)
     return admin_render(request, viewer, "technician_codes.html", t=shown, codes=codes,
