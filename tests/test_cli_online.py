@@ -11,7 +11,7 @@ import pytest
 
 from idp_bridge.cli import main
 from idp_bridge.clock import FrozenClock
-from tests.config.test_loader import BASE, write
+from tests.config.loader_harness import BASE, write
 from tests.providers.mimic_entra import TENANT_A, MimicEntra
 from tests.providers.mimic_google import MimicGoogle
 from tests.providers.mimic_okta import MimicOkta

@@ -10,7 +10,7 @@ import pytest
 
 from idp_bridge.config.loader import check_config, load_config
 from idp_bridge.config.provider_models import EntraProviderConfig, GoogleProviderConfig, OktaProviderConfig
-from tests.config.test_loader import BASE, DELETE, write
+from tests.config.loader_harness import BASE, DELETE, write
 
 T1 = "11111111-2222-4333-8444-555555555555"
 T2 = "66666666-7777-4888-8999-000000000000"

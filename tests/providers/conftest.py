@@ -1,6 +1,6 @@
 """Fixtures for the provider tests: a throwaway TLS certificate the mimic providers serve with, trusted by
 msal (requests: REQUESTS_CA_BUNDLE, which this environment sets and which overrides msal's `verify=`) and by
-httpx2 (SSL_CERT_FILE, or an explicit SSL context)."""
+httpx2 (SSL_CERT_FILE, or an explicit SSL context); and, from oidc_harness, the providers.oidc unit-test fixtures."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.providers.oidc_harness import clock, provider, upstream  # noqa: F401  (fixtures)
 from tests.providers.tls_server import self_signed_certificate
 
 
