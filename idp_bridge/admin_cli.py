@@ -143,7 +143,8 @@ async def _policy(args: argparse.Namespace, config: Config) -> int:
             return 0
         print(preview.diff, end="")
         for s in preview.lost.sessions:
-            print(f"would end session {s['session_id']} of user {s['user_id']} (provider {s['provider_id']})")
+            print(f"would end session {s['session_id']} of user {s['user_id']} (provider {s['provider_id']}: "
+                  f"{s['reason']})")  # fmt: skip
         for u in preview.lost.users:
             print(f"would lose access: {u['email'] or u['user_id']} to {u['portal']} (provider {u['provider_id']})")
         if not args.yes:

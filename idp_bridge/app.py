@@ -33,7 +33,7 @@ from idp_bridge.pages import error_page
 from idp_bridge.portals import PortalRegistry
 from idp_bridge.security_headers import SecurityHeaders
 from idp_bridge.session_cookie import SessionCookie
-from idp_bridge.session_end import end_sessions_of_removed_providers, sweep_expired_sessions
+from idp_bridge.session_end import end_sessions_the_policy_refuses, sweep_expired_sessions
 from idp_bridge.session_routes import SHUTDOWN_DRAIN_SECONDS, session_routes, sweep_periodically
 from idp_bridge.session_runtime import SessionRuntime
 from idp_bridge.store.base import Store
@@ -112,7 +112,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await store.open()
-        await end_sessions_of_removed_providers(bridge)
+        await end_sessions_the_policy_refuses(bridge)
         sweep = asyncio.create_task(sweep_periodically(bridge))
         purge = asyncio.create_task(_purge_periodically(store, clock, before=lambda: sweep_expired_sessions(bridge)))
         try:

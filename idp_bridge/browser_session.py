@@ -16,6 +16,7 @@ from idp_bridge.session_access import live_session
 from idp_bridge.session_end import end_session
 from idp_bridge.session_limits import longest_lifetime, open_session, rules_for_user
 from idp_bridge.store.records import AuthCode, AuthRequest, Session, User, secret_hash
+from idp_bridge.store.session_records import SessionIdentity
 from providers.base import Identity
 
 
@@ -29,10 +30,13 @@ async def current_session(bridge: Bridge, request: Request, now: float) -> Sessi
 
 
 async def start_session(
-    bridge: Bridge, request: Request, user: User, identity: Identity, now: float, *, assurance: Assurance | None = None
-) -> tuple[Session, str]:
+    bridge: Bridge, request: Request, user: User, identity: Identity, now: float, *, assurance: Assurance | None = None,
+    facts: SessionIdentity | None,
+) -> tuple[Session, str]:  # fmt: skip
     """A new session with a fresh token; a session the browser held before is ended (never reused). `assurance`
-    is what the login proved (flow step 4); without it, nothing beyond the upstream's single factor is claimed."""
+    is what the login proved (flow step 4); without it, nothing beyond the upstream's single factor is claimed.
+    `facts`: what the upstream login said of the account (session_limits.identity_facts), kept with the session;
+    None when not known."""
     previous = bridge.session_cookie.read(request)
     if previous is not None:
         old = await bridge.store.get_session_by_token(secret_hash(previous), now)
@@ -60,7 +64,7 @@ async def start_session(
         ip=request.client.host if request.client else None,
     )
     # The concurrency rule: the oldest sessions beyond the limit end in the same atomic step.
-    await open_session(bridge, session, rules.max_sessions, identity.groups, request)
+    await open_session(bridge, session, rules.max_sessions, facts, request)
     return session, token
 
 

@@ -15,8 +15,10 @@ from starlette.requests import Request
 
 from idp_bridge.backchannel import schedule_logouts
 from idp_bridge.bridge import Bridge
+from idp_bridge.refused_sessions import RefusedSession, refused_sessions
 from idp_bridge.store.records import Session
 from idp_bridge.store.session_records import END_REASONS
+from policies.allow_list import PROVIDER_NOT_ALLOWED, AllowListRules
 
 _log = logging.getLogger("idp_bridge.sessions")
 
@@ -90,18 +92,36 @@ async def sweep_expired_sessions(bridge: Bridge, batch: int = 500) -> int:
             return total
 
 
-async def end_sessions_of_removed_providers(bridge: Bridge) -> int:
-    """At startup: sessions signed in through a provider the current policy version (the store's, else the
-    config's) no longer allows end ("policy_changed")."""
-    ended = await end_sessions_outside(bridge, (await bridge.policy.rules()).allowed_providers)
+async def end_sessions_the_policy_refuses(bridge: Bridge) -> int:
+    """At startup: sessions the current policy version (the store's, else the config's) refuses end
+    ("policy_changed"): their provider is no longer allowed, or their identity facts fail its global rule."""
+    ended = await end_sessions_refused_by(bridge, await bridge.policy.rules())
     if ended:
-        _log.info("ended %d sessions of providers no longer allowed", len(ended))
+        _log.info("ended %d sessions the current policy no longer allows", len(ended))
     return len(ended)
 
 
 async def end_sessions_outside(bridge: Bridge, allowed_providers: Sequence[str]) -> Sequence[Session]:
-    """End ("policy_changed") every live session signed in through a provider not in `allowed_providers`: at
-    startup against the current policy version, and when a policy version is saved (admin.policy_service)."""
+    """End ("policy_changed") every live session signed in through a provider not in `allowed_providers`, in one
+    store step (end_sessions_refused_by's first step)."""
     ended = await bridge.store.end_sessions_by_provider(allowed_providers, bridge.clock.now(), "policy_changed")
     await after_ended(bridge, ended)
+    return ended
+
+
+async def end_sessions_refused_by(bridge: Bridge, rules: AllowListRules) -> Sequence[RefusedSession]:
+    """End ("policy_changed") every live session `rules` refuse: at startup against the current policy version,
+    and when a policy version is saved (admin.policy_service). First, in one store step, those of providers no
+    longer allowed; then, one by one, those whose recorded identity facts the provider's global identity rule
+    refuses (refused_sessions; sessions without recorded facts are kept). Returns the ended sessions, with why."""
+    ended = [
+        RefusedSession(s, PROVIDER_NOT_ALLOWED.code)
+        for s in await end_sessions_outside(bridge, rules.allowed_providers)
+    ]
+    if not rules.identity.by_provider:
+        return ended
+    for refused in await refused_sessions(bridge.store, rules, bridge.clock.now()):
+        session = await end_session(bridge, refused.session.id, "policy_changed")
+        if session is not None:  # (None: it ended meanwhile, for some other reason)
+            ended.append(RefusedSession(session, refused.reason))
     return ended

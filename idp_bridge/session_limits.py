@@ -1,5 +1,6 @@
 """Which session rules apply to a technician (config role defaults + their own settings), and opening a session
-under them: the concurrency limit applied atomically, the evicted sessions ended everywhere."""
+under them: the concurrency limit applied atomically, the evicted sessions ended everywhere, the login's identity
+facts kept with it."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from idp_bridge.config.model import SessionConfig
 from idp_bridge.roles import effective_role
 from idp_bridge.session_end import after_ended
 from idp_bridge.store.records import Session
+from idp_bridge.store.session_records import SessionIdentity
 from policies.roles import ROLES
 from policies.session_rules import EffectiveRules, RoleRules, UserOverrides, effective_rules
+from providers.base import Identity
 
 
 def role_rules(cfg: SessionConfig) -> dict[str, RoleRules]:
@@ -44,13 +47,21 @@ async def rules_for_user(bridge: Bridge, user_id: str) -> EffectiveRules:
     return effective_rules(role_rules(bridge.config.sessions), role, overrides)
 
 
+def identity_facts(identity: Identity) -> SessionIdentity:
+    """What a session keeps of its upstream login: groups (forward-auth headers) and the facts the provider's global
+    identity rule checks when the policy changes (refused_sessions)."""
+    return SessionIdentity(identity.groups, identity.tenant, identity.roles, identity.groups_overage)
+
+
 async def open_session(
-    bridge: Bridge, session: Session, limit: int, groups: Sequence[str], request: Request | None = None
+    bridge: Bridge, session: Session, limit: int, facts: SessionIdentity | None, request: Request | None = None
 ) -> Sequence[Session]:
-    """Store the new session, ending the user's oldest beyond `limit` in the same atomic step; the evicted
-    ones' portals get back-channel logouts. Returns the evicted sessions."""
+    """Store the new session, ending the user's oldest beyond `limit` in the same atomic step, and the identity
+    `facts` of its login (None: not known, e.g. a login parked for MFA before pending logins kept them; such a
+    session has no groups and is never judged by identity rules); the evicted ones' portals get back-channel
+    logouts. Returns the evicted sessions."""
     evicted = await bridge.store.create_session_evicting(session, limit, session.created_at)
-    if groups:
-        await bridge.store.put_session_groups(session.id, groups)
+    if facts is not None:
+        await bridge.store.put_session_identity(session.id, facts)
     await after_ended(bridge, evicted, request)
     return evicted

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from policies.decisions import Allow, Deny
-from policies.identity_allow_list import IdentityRules
+from policies.identity_allow_list import IdentityFacts, IdentityRules, session_still_allowed
 
 PROVIDER_NOT_ALLOWED = Deny("provider_not_allowed", "Signing in with this provider is not allowed.")
 PROVIDER_NOT_ALLOWED_FOR_PORTAL = Deny(
@@ -54,3 +54,13 @@ def decide_provider(rules: AllowListRules, client_id: str, provider_id: str) -> 
     if own is not None and provider_id not in own:
         return PROVIDER_NOT_ALLOWED_FOR_PORTAL
     return Allow()
+
+
+def decide_live_session(rules: AllowListRules, provider_id: str, facts: IdentityFacts | None) -> Allow | Deny:
+    """Whether a live session may go on under (new) `rules`: its provider is still allowed at all, and the facts
+    its login recorded pass the provider's global identity rule (facts None: kept, see session_still_allowed).
+    A provider that stays allowed globally but leaves some portals' lists keeps its sessions: each portal
+    checks its own list at the session's next /authorize."""
+    if provider_id not in rules.allowed_providers:
+        return PROVIDER_NOT_ALLOWED
+    return session_still_allowed(rules.identity, provider_id, facts)

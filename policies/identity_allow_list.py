@@ -4,6 +4,9 @@ per provider and per portal. A rule narrows, never widens: the global rule and t
 Group rules and Entra's group overage: when the upstream left the groups out of the token because there were
 too many (`Identity.groups_overage`), membership cannot be checked, so a rule that needs groups refuses with
 its own reason, never as "not a member" and never as "no groups, so no rule applies".
+
+Live sessions: a session keeps the facts of its login (tenant, groups, app roles, overage), so when a new policy
+version narrows a provider's global rule, `session_still_allowed` tells which sessions the new rule refuses.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Protocol
 
 from policies.decisions import Allow, Deny
 from providers.base import Identity
@@ -23,6 +27,22 @@ GROUP_OVERAGE = Deny(
     "Your account is a member of too many groups for the sign-in provider to list them, so your group "
     "membership cannot be checked. Ask your administrator to emit only the groups assigned to this application.",
 )
+
+
+class IdentityFacts(Protocol):
+    """What a rule looks at: an upstream login's `Identity`, or the facts a session recorded at its login."""
+
+    @property
+    def tenant(self) -> str | None: ...
+
+    @property
+    def groups(self) -> tuple[str, ...]: ...
+
+    @property
+    def roles(self) -> tuple[str, ...]: ...
+
+    @property
+    def groups_overage(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -47,7 +67,7 @@ class IdentityRules:
         object.__setattr__(self, "by_portal", MappingProxyType(dict(self.by_portal)))
 
 
-def check_rule(rule: IdentityRule, identity: Identity) -> Allow | Deny:
+def check_rule(rule: IdentityRule, identity: IdentityFacts) -> Allow | Deny:
     if rule.tenants is not None:
         tenant = (identity.tenant or "").lower()
         if tenant not in {t.lower() for t in rule.tenants}:
@@ -73,6 +93,20 @@ def decide_identity(rules: IdentityRules, client_id: str, identity: Identity) ->
 
 
 def needs_fresh_identity(rules: IdentityRules, client_id: str, provider_id: str) -> bool:
-    """A portal with its own rule for this provider cannot be answered from a session started elsewhere:
-    sessions do not keep the tenant, groups and roles the rule needs, so the upstream is asked again."""
+    """A portal with its own rule for this provider is not answered from a session started elsewhere: the
+    upstream is asked again, so the rule sees the account as it is now, not as it was at that session's login
+    (sessions keep those facts only to judge the global rule when the policy changes: session_still_allowed)."""
     return (client_id, provider_id) in rules.by_portal
+
+
+def session_still_allowed(rules: IdentityRules, provider_id: str, facts: IdentityFacts | None) -> Allow | Deny:
+    """Whether a live session signed in through `provider_id`, whose login had these identity `facts`, passes the
+    provider's GLOBAL rule (a new policy version may have narrowed it; the Deny says why not). Per-portal rules are
+    not asked: a portal with its own rule never trusts a session started elsewhere (needs_fresh_identity).
+
+    `facts` None: a session opened before sessions kept their identity facts cannot be judged and is kept (Allow);
+    it ends at its own timeouts. Whether the provider itself is still allowed is policies.allow_list's question."""
+    rule = rules.by_provider.get(provider_id)
+    if rule is None or facts is None:
+        return Allow()
+    return check_rule(rule, facts)

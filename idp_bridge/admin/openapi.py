@@ -14,6 +14,23 @@ _ERROR = {
     "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
 }  # fmt: skip
 _OBJ = {"type": "object"}
+_STR = {"type": "string"}
+_PREVIEW = {
+    "type": "object", "required": ["base_version", "diff", "would_end_sessions", "would_lose_access"],
+    "properties": {
+        "base_version": {"type": "integer"}, "diff": _STR,
+        "would_end_sessions": {"type": "array", "items": {
+            "type": "object", "required": ["session_id", "user_id", "provider_id", "reason"],
+            "properties": {"session_id": _STR, "user_id": _STR, "provider_id": _STR, "reason": {
+                **_STR, "description": "provider_not_allowed, or the provider's global identity rule refuses the "
+                "facts of the session's login: tenant_not_allowed, group_not_allowed, role_not_allowed, "
+                "group_overage"}}}},
+        "would_lose_access": {"type": "array", "description": "From provider changes only (users keep no identity "
+                              "facts; a narrowed identity rule shows through the sessions it ends).", "items": {
+            "type": "object", "required": ["user_id", "email", "portal", "provider_id"],
+            "properties": {"user_id": _STR, "email": _STR, "portal": _STR, "provider_id": _STR}}},
+    },
+}  # fmt: skip
 
 
 def _param(name: str, where: str, schema: dict[str, Any], required: bool = False) -> dict[str, Any]:
@@ -26,10 +43,10 @@ _TIME = {"type": "number", "minimum": 0, "maximum": 99_999_999_999}
 
 
 def _op(summary: str, scope: str, *, body: str | None = None, params: list[dict[str, Any]] | None = None,
-        ok: int = 200, content: str = "application/json") -> dict[str, Any]:  # fmt: skip
+        ok: int = 200, content: str = "application/json", result: str | None = None) -> dict[str, Any]:  # fmt: skip
+    ok_schema = {"$ref": f"#/components/schemas/{result}"} if result else _OBJ if content.endswith("json") else _STR
     responses: dict[str, Any] = {
-        str(ok): {"description": "OK", "content": {content: {"schema": _OBJ if content.endswith("json") else
-                                                              {"type": "string"}}}},
+        str(ok): {"description": "OK", "content": {content: {"schema": ok_schema}}},
         **{str(code): {"description": text, "content": {"application/json": {"schema": {"$ref": "#/components/"
            "schemas/Error"}}}} for code, text in ((400, "Bad input"), (401, "No valid token"),
            (403, "Not allowed"), (404, "Not found"), (409, "Conflict"), (413, "Too large"), (422, "Invalid"))},
@@ -43,7 +60,7 @@ def _op(summary: str, scope: str, *, body: str | None = None, params: list[dict[
 
 
 def openapi_document(issuer: str) -> dict[str, Any]:
-    schemas: dict[str, Any] = {"Error": _ERROR}
+    schemas: dict[str, Any] = {"Error": _ERROR, "PolicyPreview": _PREVIEW}
     for model in _MODELS:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas |= schema.pop("$defs", {})
@@ -59,7 +76,7 @@ def openapi_document(issuer: str) -> dict[str, Any]:
                                                   params=[_param("version", "path", {"type": "integer", "minimum": 1,
                                                                                      "maximum": 2**31})])},
         "/policy/dry-run": {"post": _op("Diff and who would lose access; nothing changes", "policy:write",
-                                        body="PolicyDryRun")},
+                                        body="PolicyDryRun", result="PolicyPreview")},
         "/policy/rollback": {"post": _op("Save an old version again", "policy:write", body="PolicyRollback")},
         "/technicians": {"get": _op("List and search technicians", "technicians:read", params=[
             _param("q", "query", {"type": "string", "maxLength": 200}), _LIMIT,

@@ -1,8 +1,9 @@
 """Changing the policy: dry run (who would lose access), save as a new version, roll back; sessions end at once.
 
 Every save appends a version (author, time, comment, diff) with a compare-and-set on the version number, ends the
-live sessions opened through a provider the new policy no longer allows, writes an audit event and applies the
-policy on this worker at once (other workers within policy_source.REFRESH_SECONDS).
+live sessions the new policy refuses (opened through a provider it no longer allows, or of an account its global
+identity rule for that provider refuses, judged on the facts the session recorded at login), writes an audit event
+and applies the policy on this worker at once (other workers within policy_source.REFRESH_SECONDS).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from idp_bridge.admin.policy_document import PolicyDocument, canonical, diff, parse, to_rules
-from idp_bridge.admin.session_control import end_sessions_of_disallowed_providers
+from idp_bridge.admin.session_control import end_sessions_refused_by_policy
+from idp_bridge.refused_sessions import refused_sessions
 from idp_bridge.store.admin_records import PolicyVersion
 from policies.allow_list import AllowListRules, decide_provider
 from policies.decisions import Deny
@@ -34,7 +36,13 @@ class PolicyUnchanged(Exception):
 
 @dataclass(frozen=True)
 class LostAccess:
-    """What a change would take away: sessions that would end and (user, portal) pairs that could not sign in."""
+    """What a change would take away: sessions that would end and (user, portal) pairs that could not sign in.
+
+    `sessions`: session_id, user_id, provider_id and `reason` ("provider_not_allowed", or the identity rule's
+    refusal: "tenant_not_allowed", "group_not_allowed", "role_not_allowed", "group_overage"). `users`: user_id,
+    email, portal, provider_id, from provider changes only: users do not keep their tenant, groups or roles (only
+    sessions do), so a narrowed identity rule shows here through the sessions it ends, not as users; sessions
+    opened before sessions kept those facts cannot be judged and are not listed (nor ended)."""
 
     sessions: list[dict[str, str]] = field(default_factory=list)
     users: list[dict[str, str]] = field(default_factory=list)
@@ -57,10 +65,10 @@ async def _lost(bridge: Bridge, document: PolicyDocument) -> LostAccess:
     old, new = await bridge.policy.rules(), to_rules(document, bridge.config)
     now = bridge.clock.now()
     sessions = [
-        {"session_id": s.id, "user_id": s.user_id, "provider_id": s.provider_id}
-        for s in await bridge.store.list_live_sessions(now, limit=100_000)
-        if s.provider_id not in new.allowed_providers
-    ]
+        {"session_id": r.session.id, "user_id": r.session.user_id, "provider_id": r.session.provider_id,
+         "reason": r.reason}
+        for r in await refused_sessions(bridge.store, new, now)
+    ]  # fmt: skip
     users: list[dict[str, str]] = []
     offset = 0
     while batch := await bridge.store.search_users(None, 500, offset):
@@ -122,12 +130,14 @@ async def save(
 
 
 async def end_disallowed_sessions(bridge: Bridge, rules: AllowListRules) -> int:
-    """End every live session opened through a provider the rules no longer allow; returns how many."""
-    ended = await end_sessions_of_disallowed_providers(bridge, rules.allowed_providers)
-    by_user = Counter(session.user_id for session in ended)
+    """End every live session the rules refuse (provider no longer allowed, or identity facts refused by its global
+    identity rule); one forced-logout audit event per user, naming why (`refusals`). Returns how many ended."""
+    ended = await end_sessions_refused_by_policy(bridge, rules)
+    by_user = Counter(refused.session.user_id for refused in ended)
     for user_id, count in by_user.items():
+        refusals = sorted({r.reason for r in ended if r.session.user_id == user_id})
         await bridge.auditor.record("session.forced_logout", "success", user_id=user_id, reason="policy_changed",
-                                    sessions=count)  # fmt: skip
+                                    sessions=count, refusals=refusals)  # fmt: skip
     return len(ended)
 
 

@@ -14,7 +14,9 @@ from idp_bridge import session_end
 
 if TYPE_CHECKING:
     from idp_bridge.bridge import Bridge
+    from idp_bridge.refused_sessions import RefusedSession
     from idp_bridge.store.records import Session
+    from policies.allow_list import AllowListRules
 
 
 async def end_sessions_for(
@@ -45,7 +47,8 @@ async def end_one_session(bridge: Bridge, session: Session, actor: str) -> bool:
     return bool(ended)
 
 
-async def end_sessions_of_disallowed_providers(bridge: Bridge, allowed_providers: Sequence[str]) -> Sequence[Session]:
-    """A policy version was saved: end ("policy_changed") every live session through a provider it no longer
-    allows, in one store step (the same function the startup check uses); returns the ended sessions."""
-    return await session_end.end_sessions_outside(bridge, allowed_providers)
+async def end_sessions_refused_by_policy(bridge: Bridge, rules: AllowListRules) -> Sequence[RefusedSession]:
+    """A policy version was saved: end ("policy_changed") every live session it refuses (provider no longer allowed,
+    or identity facts its global identity rule refuses), with the function the startup check uses; returns the
+    ended sessions with why."""
+    return await session_end.end_sessions_refused_by(bridge, rules)

@@ -142,8 +142,18 @@ async def preview(request: Request, viewer: Viewer, params: dict[str, str]) -> R
     )
 
 
+WHY_ENDED = {
+    "provider_not_allowed": "provider no longer allowed",
+    "tenant_not_allowed": "tenant or domain not allowed",
+    "group_not_allowed": "not in an allowed group",
+    "role_not_allowed": "no allowed app role",
+    "group_overage": "too many groups to check",
+}
+"""Why a session would end (LostAccess.sessions' `reason`), in words for the preview's table."""
+
+
 async def lost_view(request: Request, viewer: Viewer, lost: policy_service.LostAccess) -> dict[str, Any]:
-    """The dry run's losses for the page: portals by display name, sessions with their user's email."""
+    """The dry run's losses for the page: portals by display name, sessions with their user's email and why."""
     bridge = bridge_of(request)
     portals = {cid: p.display_name for cid, p in bridge.config.portals.items()}
     users = [u | {"portal_name": portals.get(u["portal"], u["portal"])} for u in lost.users]
@@ -151,7 +161,9 @@ async def lost_view(request: Request, viewer: Viewer, lost: policy_service.LostA
     for uid in {s["user_id"] for s in lost.sessions}:
         user = await bridge.store.get_user(uid)
         emails[uid] = (user.email or user.name or "") if user is not None else ""
-    sessions = [s | {"who": emails.get(s["user_id"], "")} for s in lost.sessions]
+    sessions = [
+        s | {"who": emails.get(s["user_id"], ""), "why": WHY_ENDED.get(s["reason"], s["reason"])} for s in lost.sessions
+    ]
     own = any(s["session_id"] == viewer.entry.session.id for s in lost.sessions)
     return {"sessions": sessions, "users": users, "ends_own_session": own}
 

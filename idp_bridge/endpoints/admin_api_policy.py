@@ -68,9 +68,12 @@ async def get_version(request: Request) -> Response:
 
 
 def _preview_json(preview: policy_service.Preview) -> dict[str, object]:
+    """The dry run (schema: admin.openapi's PolicyPreview): each session that would end says why (`reason`:
+    "provider_not_allowed" or the identity rule's refusal, e.g. "group_not_allowed")."""
+    sessions = [{k: s[k] for k in ("session_id", "user_id", "provider_id", "reason")} for s in preview.lost.sessions]
     return {
         "base_version": preview.base_version, "diff": preview.diff,
-        "would_end_sessions": preview.lost.sessions, "would_lose_access": preview.lost.users,
+        "would_end_sessions": sessions, "would_lose_access": preview.lost.users,
     }  # fmt: skip
 
 

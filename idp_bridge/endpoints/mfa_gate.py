@@ -18,8 +18,10 @@ from idp_bridge.mfa.services import MFAServices, mfa_services
 from idp_bridge.oidc.assurance import local_factor_assurance, mfa_demanded, upstream_assurance
 from idp_bridge.pages import NO_STORE, error_page
 from idp_bridge.roles import technician_mfa
+from idp_bridge.session_limits import identity_facts
 from idp_bridge.store.mfa_records import PendingLogin
 from idp_bridge.store.records import AuthRequest, Session, User, secret_hash
+from idp_bridge.store.session_records import SessionIdentity
 from policies.mfa_requirement import mfa_required
 from policies.mfa_trust import upstream_mfa
 from providers.base import Identity
@@ -41,7 +43,9 @@ async def after_upstream_login(
     auth_time = identity.auth_time if identity.auth_time is not None else int(now)
     if isinstance(step, SignIn):
         assurance = upstream_assurance(identity.amr, mfa_proven=step.mfa == "upstream", auth_time=auth_time)
-        session, token = await start_session(bridge, request, user, identity, now, assurance=assurance)
+        session, token = await start_session(
+            bridge, request, user, identity, now, assurance=assurance, facts=identity_facts(identity)
+        )
         await bridge.store.delete_auth_request(auth_request.id)
         await bridge.auditor.record(
             "login.success", "success", request=request, user_id=user.id, client_id=auth_request.client_id,
@@ -56,8 +60,9 @@ async def after_upstream_login(
         provider_id=identity.provider_id, reason=step.reason, upstream_mfa=verdict.reason,
     )  # fmt: skip
     return await begin_step_up(
-        bridge, mfa, request, auth_request, user, identity.provider_id, identity.amr, auth_time, None, now
-    )
+        bridge, mfa, request, auth_request, user, identity.provider_id, identity.amr, auth_time, None, now,
+        facts=identity_facts(identity),
+    )  # fmt: skip
 
 
 async def step_up_session(
@@ -74,20 +79,24 @@ async def step_up_session(
     )  # fmt: skip
     return await begin_step_up(
         bridge, mfa_services(request), request, auth_request, user, session.provider_id, session.amr,
-        session.auth_time, session.id, now,
+        session.auth_time, session.id, now, facts=None,
     )  # fmt: skip
 
 
 async def begin_step_up(
     bridge: Bridge, mfa: MFAServices, request: Request, auth_request: AuthRequest, user: User, provider_id: str,
-    upstream_amr: tuple[str, ...], upstream_auth_time: int, step_up_session_id: str | None, now: float,
+    upstream_amr: tuple[str, ...], upstream_auth_time: int, step_up_session_id: str | None, now: float, *,
+    facts: SessionIdentity | None,
 ) -> Response:  # fmt: skip
+    """Park the login (or the live session's step-up) as a pending login; `facts` (a new login's identity facts)
+    travel with it to the session it opens."""
     token = secrets.token_urlsafe(32)
     pending = PendingLogin(
         token_hash=secret_hash(token), user_id=user.id, auth_request_id=auth_request.id, provider_id=provider_id,
         csrf_token=secrets.token_urlsafe(24), upstream_amr=tuple(upstream_amr),
         upstream_auth_time=upstream_auth_time, created_at=now,
         expires_at=now + bridge.config.sessions.login_timeout_seconds, step_up_session_id=step_up_session_id,
+        identity=facts,
     )  # fmt: skip
     await bridge.store.put_pending_login(pending)
     settings = await bridge.store.get_mfa_settings(user.id)
@@ -126,7 +135,9 @@ async def finish_login(
         session, token = stepped
     else:  # a new session, under the concurrency rule (the pending login never counted as one)
         identity = Identity(provider_id=pending.provider_id, issuer=user.issuer, subject=user.subject)
-        session, token = await start_session(bridge, request, user, identity, now, assurance=assurance)
+        session, token = await start_session(
+            bridge, request, user, identity, now, assurance=assurance, facts=pending.identity
+        )
     await bridge.store.delete_auth_request(auth_request.id)
     await bridge.auditor.record(
         "login.success", "success", request=request, user_id=user.id, client_id=auth_request.client_id,

@@ -19,7 +19,8 @@ MESSAGES = {
     "mfa_reset": "You were signed out because the multi-factor authentication of your account was reset: set it up "
     "again when you sign in.",
     "disabled": "You were signed out because your account was disabled.",
-    "policy_changed": "You were signed out because the sign-in provider you used is no longer allowed.",
+    "policy_changed": "You were signed out because the sign-in policy changed: the sign-in provider you used, or "
+    "your account with it, is no longer allowed.",
     "admin": "You were signed out by an administrator.",
 }
 """Reasons worth telling the user; a logout they asked for, or a new login in the same browser, needs no page."""

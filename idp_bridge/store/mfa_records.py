@@ -9,6 +9,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from idp_bridge.store.session_records import SessionIdentity
+
 
 @dataclass(frozen=True)
 class TechnicianMFASettings:
@@ -119,6 +121,9 @@ class PendingLogin:
     Keyed on the hash of the token in the browser's pending-login cookie. `upstream_amr`/`upstream_auth_time`
     describe the upstream login; `step_up_session_id` names a live session being stepped up instead. Once a
     factor succeeds, `factor_amr` and `factor_at` record it (the login may still show recovery codes first).
+    `identity` is what the upstream login said of the account (groups, tenant, app roles), handed to the session
+    the login opens; None when stepping up a live session (it has its own) or for a login parked before pending
+    logins kept it.
     """
 
     token_hash: str
@@ -135,3 +140,4 @@ class PendingLogin:
     factor_amr: tuple[str, ...] = ()
     factor_at: float | None = None
     factor_method: str | None = None
+    identity: SessionIdentity | None = None

@@ -29,6 +29,20 @@ class UserSessionSettings:
 
 
 @dataclass(frozen=True)
+class SessionIdentity:
+    """What the upstream said about the account at a session's login, kept with the session (table
+    session_groups): the groups (forward-auth's groups header), and the Entra tenant / Google domain, app roles and
+    group-overage flag that, with the groups, the provider's global identity rule checks when a new policy version
+    is saved (policies.identity_allow_list.session_still_allowed). Sessions opened before these facts were kept
+    have none (get_session_identity is None) and cannot be judged."""
+
+    groups: tuple[str, ...] = ()
+    tenant: str | None = None
+    roles: tuple[str, ...] = ()
+    groups_overage: bool = False
+
+
+@dataclass(frozen=True)
 class RefreshToken:
     """A refresh token (keyed on its hash), bound to one session; `family_id` links every rotation of it."""
 

@@ -8,7 +8,7 @@ the session's token hash (kept a day) so the browser can be told why. Ended sess
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from idp_bridge.store.records import Session
@@ -17,6 +17,7 @@ from idp_bridge.store.session_records import (
     LogoutDelivery,
     RefreshRotation,
     RefreshToken,
+    SessionIdentity,
     UserSessionSettings,
 )
 
@@ -64,9 +65,22 @@ class SessionRulesStore(Protocol):
         """Client ids that received tokens in this session, in the order they first did."""
 
     async def put_session_groups(self, session_id: str, groups: Sequence[str]) -> None:
-        """The upstream groups the technician had at this session's login (for forward-auth headers)."""
+        """The upstream groups the technician had at this session's login (for forward-auth headers). Groups
+        only, as sessions were recorded before they kept their identity facts: afterwards get_session_identity is
+        None. Logins use put_session_identity."""
 
-    async def get_session_groups(self, session_id: str) -> Sequence[str]: ...
+    async def get_session_groups(self, session_id: str) -> Sequence[str]:
+        """The groups of either put: put_session_identity's facts or put_session_groups' bare list; () if none."""
+
+    async def put_session_identity(self, session_id: str, identity: SessionIdentity) -> None:
+        """Insert or replace the identity facts of this session's login (its groups included)."""
+
+    async def get_session_identity(self, session_id: str) -> SessionIdentity | None:
+        """The facts put_session_identity stored; None when there are none (nothing stored, or only the groups
+        of a session recorded before sessions kept their identity facts)."""
+
+    async def get_session_identities(self, session_ids: Sequence[str]) -> Mapping[str, SessionIdentity]:
+        """get_session_identity for many sessions in one read: session id -> facts, sessions without any left out."""
 
     # -- refresh tokens ----------------------------------------------------------------------------
     async def put_refresh_token(self, token: RefreshToken) -> None: ...

@@ -24,7 +24,7 @@ from idp_bridge.store.records import (
 )
 from idp_bridge.store.sqlite_admin import SQLiteAdminMixin
 from idp_bridge.store.sqlite_mfa import SQLiteMFAMixin
-from idp_bridge.store.sqlite_mfa_schema import MFA_PURGE
+from idp_bridge.store.sqlite_mfa_schema import MFA_ADDED_COLUMNS, MFA_PURGE
 from idp_bridge.store.sqlite_schema import DDL, SCHEMA_VERSION
 from idp_bridge.store.sqlite_session_rules import SQLiteSessionRules
 
@@ -177,6 +177,9 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
         with self._transaction() as conn:
             for statement in DDL:
                 conn.execute(statement)
+            for table, column, declaration in MFA_ADDED_COLUMNS:
+                if column not in {row["name"] for row in conn.execute(f"PRAGMA table_info({table})")}:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
             version = conn.execute("SELECT max(version) FROM schema_version").fetchone()[0]
             if version is None:
                 conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))

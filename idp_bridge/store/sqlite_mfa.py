@@ -21,6 +21,7 @@ from idp_bridge.store.mfa_records import (
     TechnicianMFASettings,
     TOTPAuthenticator,
 )
+from idp_bridge.store.sqlite_session_rules import identity_from_json, identity_json
 
 
 def _settings(row: sqlite3.Row) -> TechnicianMFASettings:
@@ -35,6 +36,7 @@ def _pending(row: sqlite3.Row) -> PendingLogin:
     values = {name: row[name] for name in row.keys()}  # noqa: SIM118 - sqlite3.Row has no items()
     values["upstream_amr"] = tuple(json.loads(values["upstream_amr"]))
     values["factor_amr"] = tuple(json.loads(values["factor_amr"]))
+    values["identity"] = identity_from_json(values["identity"]) if values["identity"] is not None else None
     return PendingLogin(**values)
 
 
@@ -273,6 +275,7 @@ class SQLiteMFAMixin:
         values = {**pending.__dict__}
         values["upstream_amr"] = json.dumps(list(pending.upstream_amr))
         values["factor_amr"] = json.dumps(list(pending.factor_amr))
+        values["identity"] = identity_json(pending.identity) if pending.identity is not None else None
         names = list(values)
         self._write(
             f"INSERT INTO pending_logins ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)})",  # noqa: S608

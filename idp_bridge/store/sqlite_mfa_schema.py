@@ -88,6 +88,12 @@ MFA_DDL: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS pending_logins_user ON pending_logins (user_id)",
 )
 
+# Columns added to a table after it was first released, as (table, column, declaration): SQLiteStore.open() adds
+# each one a file lacks (SQLite has no ADD COLUMN IF NOT EXISTS), so older files keep working unchanged.
+MFA_ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("pending_logins", "identity", "TEXT"),  # PendingLogin.identity as JSON (store.sqlite_session_rules)
+)
+
 # Run by SQLiteStore.purge_expired with :now bound.
 MFA_PURGE: tuple[str, ...] = (
     "DELETE FROM otp_challenges WHERE expires_at <= :now",

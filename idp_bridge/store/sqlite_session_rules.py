@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +15,7 @@ from idp_bridge.store.session_records import (
     RefreshRotation,
     RefreshStatus,
     RefreshToken,
+    SessionIdentity,
     UserSessionSettings,
 )
 from policies.session_rules import SessionAge, sessions_to_evict
@@ -45,6 +46,26 @@ def _session_params(session: Session) -> dict[str, Any]:
     values: dict[str, Any] = {name: getattr(session, name) for name in _SESSION_FIELDS}
     values["amr"] = json.dumps(list(session.amr))
     return values
+
+
+def identity_json(identity: SessionIdentity) -> str:
+    return json.dumps({"groups": list(identity.groups), "tenant": identity.tenant, "roles": list(identity.roles),
+                       "groups_overage": identity.groups_overage})  # fmt: skip
+
+
+def identity_from_json(text: str) -> SessionIdentity | None:
+    """session_groups.groups holds a JSON object of the identity facts, or (rows written before sessions kept
+    more than their groups, and put_session_groups) a bare JSON list of groups: no facts then."""
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        return None
+    return SessionIdentity(groups=tuple(data["groups"]), tenant=data["tenant"], roles=tuple(data["roles"]),
+                           groups_overage=bool(data["groups_overage"]))  # fmt: skip
+
+
+def _groups(text: str) -> tuple[str, ...]:
+    data = json.loads(text)
+    return tuple(data["groups"] if isinstance(data, dict) else data)
 
 
 def _refresh(row: sqlite3.Row) -> RefreshToken:
@@ -180,7 +201,22 @@ class SQLiteSessionRules:
 
     async def get_session_groups(self, session_id: str) -> Sequence[str]:
         rows = self._fetchall("SELECT groups FROM session_groups WHERE session_id = ?", (session_id,))
-        return tuple(json.loads(rows[0]["groups"])) if rows else ()
+        return _groups(rows[0]["groups"]) if rows else ()
+
+    async def put_session_identity(self, session_id: str, identity: SessionIdentity) -> None:
+        self._write("INSERT OR REPLACE INTO session_groups VALUES (?, ?)", (session_id, identity_json(identity)))
+
+    async def get_session_identity(self, session_id: str) -> SessionIdentity | None:
+        rows = self._fetchall("SELECT groups FROM session_groups WHERE session_id = ?", (session_id,))
+        return identity_from_json(rows[0]["groups"]) if rows else None
+
+    async def get_session_identities(self, session_ids: Sequence[str]) -> Mapping[str, SessionIdentity]:
+        rows = self._fetchall(
+            "SELECT session_id, groups FROM session_groups WHERE session_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(session_ids)),),
+        )
+        found = ((row["session_id"], identity_from_json(row["groups"])) for row in rows)
+        return {sid: identity for sid, identity in found if identity is not None}
 
     # -- refresh tokens ----------------------------------------------------------------------------
     async def put_refresh_token(self, token: RefreshToken) -> None:

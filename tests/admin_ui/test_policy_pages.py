@@ -117,7 +117,9 @@ def test_super_admin_previews_saves_and_rolls_back(admin_console: Console) -> No
     preview = submit(bob, PREVIEW, fields)
     assert preview.status_code == 200, preview.text[:2000]
     assert '<span class="del">-    &#34;globex&#34;\n</span>' in preview.text
-    assert f'<tr data-session-id="{b.live_sessions(alice)[0].id}" data-user-id="{alice}">' in preview.text
+    sid = b.live_sessions(alice)[0].id
+    row = f'<tr data-session-id="{sid}" data-user-id="{alice}" data-reason="provider_not_allowed">'
+    assert row in preview.text and '<td class="why">provider no longer allowed</td>' in preview.text
     assert f'data-user-id="{alice}" data-portal="console"' in preview.text  # alice could no longer sign in there
     assert "Save as version 2" in preview.text and 'id="own-session-warning"' not in preview.text
     assert versions(b.db) == [] and len(b.live_sessions(alice)) == 1  # a dry run changes nothing
@@ -175,6 +177,25 @@ def test_portal_narrowing_and_an_unchanged_form(admin_console: Console) -> None:
     assert submit(bob, SAVE, form_fields(narrowed, "save-form")).status_code == 303
     assert editor(bob)[f"portal.{spa}"] == "custom"
     assert len(b.live_sessions(alice)) == 1
+
+
+def test_preview_says_why_sessions_end_under_a_narrowed_identity_rule(admin_console: Console) -> None:
+    b = admin_console.bridge
+    assert b.login("alice@example.com", provider="globex").final_url is not None  # alice has no upstream groups
+    alice = b.user_id("alice@example.com")
+    bob = admin_console.sign_in("bob", "super_admin")
+    fields = editor(bob)
+    rules = json.loads(fields["rules"])
+    rules["identity_rules"]["globex"] = {"groups": ["office"]}
+    preview = submit(bob, PREVIEW, fields | {"rules": json.dumps(rules), "comment": "office staff only"})
+    assert preview.status_code == 200, preview.text[:2000]
+    sid = b.live_sessions(alice)[0].id
+    assert f'<tr data-session-id="{sid}" data-user-id="{alice}" data-reason="group_not_allowed">' in preview.text
+    assert '<td class="why">not in an allowed group</td>' in preview.text
+    assert 'id="own-session-warning"' not in preview.text  # bob signed in through acme, which has no rule
+    assert submit(bob, SAVE, form_fields(preview, "save-form")).status_code == 303
+    assert b.live_sessions(alice) == []
+    assert bob.get("/admin/policy").status_code == 200
 
 
 @pytest.mark.parametrize("role", ["admin", "auditor"])
@@ -377,7 +398,8 @@ def test_rules_round_trip_through_the_text_area_unchanged(admin_console: Console
         "portals": {"spa": {"allowed_providers": ["acme"], "identity_rules": {"acme": {"groups": ["spa-users"]}}}},
         "role_mappings": [{"provider": "acme", "group": "it-admins", "role": "admin"}],
     }
-    bob = admin_console.sign_in("bob", "super_admin")  # (before the rules: his upstream account is in no group)
+    # (through globex: acme's rule below refuses his account, so a save would end an acme session of his at once)
+    bob = admin_console.sign_in("bob", "super_admin", provider="globex")
     assert b.api("PUT", "/policy", b.token("policy:write"), json={"policy": policy, "comment": "c"}).status_code == 200
     fields = editor(bob)
     rules = json.loads(fields["rules"])

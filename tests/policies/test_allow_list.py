@@ -11,10 +11,13 @@ from policies.allow_list import (
     PROVIDER_NOT_ALLOWED_FOR_PORTAL,
     UNKNOWN_PORTAL,
     AllowListRules,
+    decide_live_session,
     decide_provider,
     providers_for_portal,
 )
 from policies.decisions import Allow, Deny
+from policies.identity_allow_list import IdentityRule, IdentityRules
+from providers.base import Identity
 
 RULES = AllowListRules(
     allowed_providers=("okta", "corp", "google"),
@@ -94,3 +97,28 @@ def test_rules_are_frozen_and_copied() -> None:
         rules.allowed_providers = ("okta",)  # type: ignore[misc]
     with pytest.raises(TypeError):
         rules.portal_providers["wiki"] = frozenset()  # type: ignore[index]
+
+
+NARROWED = dataclasses.replace(
+    RULES, identity=IdentityRules(by_provider={"okta": IdentityRule(groups=frozenset({"office"}))})
+)
+
+
+@pytest.mark.parametrize(
+    ("provider", "groups", "code"),
+    [
+        ("retired", ("office",), "provider_not_allowed"),  # the provider check comes first
+        ("okta", ("field",), "group_not_allowed"),
+        ("okta", ("office",), None),
+        ("corp", ("field",), None),  # no global rule for corp
+        ("legacy-only", None, "provider_not_allowed"),  # unjudgeable facts do not save a removed provider
+        ("okta", None, None),  # facts not recorded: kept
+    ],
+)
+def test_decide_live_session(provider: str, groups: tuple[str, ...] | None, code: str | None) -> None:
+    facts = None if groups is None else Identity(provider_id=provider, issuer="i", subject="s", groups=groups)
+    decision = decide_live_session(NARROWED, provider, facts)
+    if code is None:
+        assert decision == Allow()
+    else:
+        assert isinstance(decision, Deny) and decision.code == code

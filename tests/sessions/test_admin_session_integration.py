@@ -131,7 +131,10 @@ def test_policy_save_ends_sessions_through_a_removed_provider(
         assert saved.status_code == 200, saved.text
         assert _logout(browser, receiver)["sid"] == sid
         notice = _notice(browser, "globex")  # (acme is refused before the session is looked at)
-        assert notice == "You were signed out because the sign-in provider you used is no longer allowed."
+        assert notice == (
+            "You were signed out because the sign-in policy changed: the sign-in provider you used, or your account "
+            "with it, is no longer allowed."
+        )
         assert _deliveries(browser, sid) == [("delivered", "policy_changed")]
 
 

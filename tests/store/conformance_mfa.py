@@ -22,6 +22,7 @@ from idp_bridge.store.mfa_records import (
     TechnicianMFASettings,
 )
 from idp_bridge.store.records import secret_hash
+from idp_bridge.store.session_records import SessionIdentity
 
 T0 = 1_700_000_000.0
 RACERS = 20
@@ -203,6 +204,17 @@ class MFAStoreConformance:
         assert await store.get_pending_login(PENDING.token_hash, T0) == expected
         results = await race(*(store.take_pending_login(PENDING.token_hash, T0 + 6) for _ in range(RACERS)))
         assert [r for r in results if r is not None] == [expected]
+
+    async def test_pending_login_carries_the_identity_facts_of_its_login(self, store: Store) -> None:
+        facts = SessionIdentity(groups=("office",), tenant="tid-1", roles=("Technician",), groups_overage=False)
+        await store.put_pending_login(dataclasses.replace(PENDING, identity=facts))
+        found = await store.get_pending_login(PENDING.token_hash, T0)
+        assert found is not None and found.identity == facts
+        taken = await store.take_pending_login(PENDING.token_hash, T0 + 1)
+        assert taken is not None and taken.identity == facts
+        await store.put_pending_login(dataclasses.replace(PENDING, token_hash=secret_hash("pending-2")))
+        without = await store.get_pending_login(secret_hash("pending-2"), T0)
+        assert without is not None and without.identity is None  # a step-up of a live session carries none
 
     async def test_pending_login_expires(self, store: Store) -> None:
         await store.put_pending_login(PENDING)

@@ -16,6 +16,7 @@ from idp_bridge.store.session_records import (
     LogoutDelivery,
     RefreshStatus,
     RefreshToken,
+    SessionIdentity,
     UserSessionSettings,
 )
 from tests.store.conformance import ACCESS_TOKEN, RACERS, SESSION, T0, race, session
@@ -163,6 +164,36 @@ class SessionRulesConformance:
         assert tuple(await store.get_session_groups("sid-1")) == ()
         await store.put_session_groups("sid-1", ["ops", "tier 2"])
         assert tuple(await store.get_session_groups("sid-1")) == ("ops", "tier 2")
+
+    async def test_session_identity_round_trip_and_groups_for_forward_auth(self, store: Store) -> None:
+        assert await store.get_session_identity("sid-1") is None
+        facts = SessionIdentity(groups=("office", "tier 2"), tenant="tid-1", roles=("Technician",), groups_overage=True)
+        await store.put_session_identity("sid-1", facts)
+        assert await store.get_session_identity("sid-1") == facts
+        assert tuple(await store.get_session_groups("sid-1")) == ("office", "tier 2")
+        assert await store.get_session_identity("sid-2") is None
+        replaced = SessionIdentity()  # a login with no groups, tenant or roles is still recorded (not None)
+        await store.put_session_identity("sid-1", replaced)
+        assert await store.get_session_identity("sid-1") == replaced
+        assert tuple(await store.get_session_groups("sid-1")) == ()
+
+    async def test_groups_only_rows_keep_their_groups_but_have_no_identity_facts(self, store: Store) -> None:
+        # put_session_groups writes what sessions recorded before they kept identity facts: such a session
+        # cannot be judged by an identity rule, and forward-auth still gets its groups.
+        await store.put_session_groups("sid-old", ["ops"])
+        assert tuple(await store.get_session_groups("sid-old")) == ("ops",)
+        assert await store.get_session_identity("sid-old") is None
+        assert await store.get_session_identities(["sid-old"]) == {}
+
+    async def test_session_identities_in_one_read(self, store: Store) -> None:
+        office, field = SessionIdentity(groups=("office",)), SessionIdentity(groups=("field",), tenant="t")
+        await store.put_session_identity("sid-1", office)
+        await store.put_session_identity("sid-2", field)
+        await store.put_session_identity("sid-3", SessionIdentity(roles=("not asked",)))
+        await store.put_session_groups("sid-4", ["legacy"])
+        found = await store.get_session_identities(["sid-1", "sid-2", "sid-4", "sid-9"])
+        assert dict(found) == {"sid-1": office, "sid-2": field}
+        assert await store.get_session_identities([]) == {}
 
     async def test_expired_session_found_by_token(self, store: Store) -> None:
         await store.create_session(session(1, idle_timeout=10.0))

@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 from idp_bridge.store.base import DuplicateKey, Store, StoreError
+from idp_bridge.store.mfa_records import PendingLogin
 from idp_bridge.store.records import CodeTakeStatus, secret_hash
+from idp_bridge.store.session_records import SessionIdentity
 from idp_bridge.store.sqlite import SQLiteStore
 from idp_bridge.store.sqlite_schema import SCHEMA_VERSION
 from tests.store.conformance import AUTH_REQUEST, CODE, T0, StoreConformance, session
@@ -77,6 +79,37 @@ async def test_data_survives_reopen_and_is_shared_between_stores(tmp_path: Path)
     assert await reopened.get_auth_request(AUTH_REQUEST.id, T0) == AUTH_REQUEST
     await reopened.close()
     await reopened.close()  # closing twice is harmless
+
+
+async def test_a_file_from_before_sessions_kept_identity_facts_opens_and_works(tmp_path: Path) -> None:
+    """An older file: pending_logins without the `identity` column, and session_groups rows that are bare lists of
+    groups. Opening it adds the column (twice is harmless); the old rows keep their groups but no facts."""
+    path = str(tmp_path / "store.db")
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TABLE pending_logins (token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL, auth_request_id TEXT "
+            "NOT NULL, provider_id TEXT NOT NULL, csrf_token TEXT NOT NULL, upstream_amr TEXT NOT NULL, "
+            "upstream_auth_time INTEGER NOT NULL, created_at REAL NOT NULL, expires_at REAL NOT NULL, "
+            "step_up_session_id TEXT, challenge_id TEXT, factor_amr TEXT NOT NULL, factor_at REAL, factor_method TEXT)"
+        )
+        conn.execute("CREATE TABLE session_groups (session_id TEXT PRIMARY KEY, groups TEXT NOT NULL)")
+        conn.execute("INSERT INTO session_groups VALUES ('sid-old', '[\"ops\", \"tier 2\"]')")
+    conn.close()
+    for _ in range(2):
+        store = SQLiteStore(path)
+        await store.open()
+        await store.close()
+    store = SQLiteStore(path)
+    await store.open()
+    facts = SessionIdentity(groups=("office",), tenant="tid-1")
+    pending = PendingLogin(token_hash="h", user_id="u-1", auth_request_id="ar", provider_id="acme", csrf_token="c",
+                           upstream_amr=("pwd",), upstream_auth_time=int(T0), created_at=T0, expires_at=T0 + 60,
+                           identity=facts)  # fmt: skip
+    await store.put_pending_login(pending)
+    assert await store.take_pending_login("h", T0) == pending
+    assert tuple(await store.get_session_groups("sid-old")) == ("ops", "tier 2")
+    assert await store.get_session_identity("sid-old") is None
+    await store.close()
 
 
 async def test_newer_schema_is_refused(tmp_path: Path) -> None:
