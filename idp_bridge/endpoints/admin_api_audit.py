@@ -29,6 +29,7 @@ from policies.admin_authorization import Action
 
 async def _events(request: Request, max_limit: int) -> list[AuditEvent]:
     bridge = bridge_of(request)
+    await bridge.auditor.flush()  # this request's own events (audit.py buffers them) are part of the log
     return list(await bridge.store.list_audit(
         user_id=query_text(request, "user_id", 64), type=query_text(request, "type", 100),
         since=query_float(request, "since"), until=query_float(request, "until"),

@@ -108,6 +108,9 @@ class Store(SessionRulesStore, MFAStore, AdminStore, Protocol):
     # -- audit -------------------------------------------------------------------------------------
     async def append_audit(self, event: AuditEvent) -> None: ...
 
+    async def append_audit_many(self, events: Sequence[AuditEvent]) -> None:
+        """Append several events at once, in order, all or none (one request's events in one write)."""
+
     async def list_audit(
         self,
         *,

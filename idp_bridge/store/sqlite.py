@@ -325,6 +325,14 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
     async def append_audit(self, event: AuditEvent) -> None:
         self._insert(event)
 
+    async def append_audit_many(self, events: Sequence[AuditEvent]) -> None:
+        if len(events) <= 1:  # one event: one autocommitted insert costs less than BEGIN ... COMMIT around it
+            for event in events:
+                self._insert(event)
+            return
+        with self._transaction() as conn:
+            conn.executemany(_INSERTS[AuditEvent], [_encode(event) for event in events])
+
     async def list_audit(
         self,
         *,

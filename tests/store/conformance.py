@@ -495,6 +495,18 @@ class StoreConformance:
         await store.append_audit(bare)
         assert list(await store.list_audit()) == [bare, EVENT]
 
+    async def test_audit_append_many_keeps_order_and_is_all_or_none(self, store: Store) -> None:
+        await store.append_audit_many([])
+        assert list(await store.list_audit()) == []
+        same_time = [AuditEvent(id=f"m-{i}", at=T0, type="t", outcome="success", detail={"i": i}) for i in range(3)]
+        await store.append_audit_many(same_time)
+        await store.append_audit_many([AUDIT[0]])
+        # Newest first; events of the same instant in reverse order of appending.
+        assert list(await store.list_audit()) == [AUDIT[0], *reversed(same_time)]
+        with pytest.raises(DuplicateKey):  # the second event repeats an id: none of the batch is written
+            await store.append_audit_many([AUDIT[1], same_time[0]])
+        assert [e.id for e in await store.list_audit()] == ["e1", "m-2", "m-1", "m-0"]
+
     @pytest.mark.parametrize(
         ("filters", "expected"),
         [
