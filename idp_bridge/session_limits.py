@@ -33,10 +33,11 @@ def longest_lifetime(cfg: SessionConfig) -> int:
     return max(r.lifetime_seconds for r in role_rules(cfg).values())
 
 
-async def rules_for_user(bridge: Bridge, user_id: str) -> EffectiveRules:
+async def rules_for_user(bridge: Bridge, user_id: str, role: str | None = None) -> EffectiveRules:
     """The role is the technician's effective role (local combined with mapped: idp_bridge/roles.py, the one the
-    MFA requirement reads too); the technician's own idle timeout, lifetime and limit from user_session_settings."""
-    role = await effective_role(bridge.store, user_id)
+    MFA requirement reads too; pass `role` when the caller has it); the technician's own idle timeout, lifetime and
+    limit from user_session_settings."""
+    role = role or await effective_role(bridge.store, user_id)
     own = await bridge.store.get_user_session_settings(user_id)
     overrides = (
         UserOverrides(own.idle_timeout_seconds, own.lifetime_seconds, own.max_sessions) if own is not None else None
@@ -49,8 +50,6 @@ async def open_session(
 ) -> Sequence[Session]:
     """Store the new session, ending the user's oldest beyond `limit` in the same atomic step; the evicted
     ones' portals get back-channel logouts. Returns the evicted sessions."""
-    evicted = await bridge.store.create_session_evicting(session, limit, session.created_at)
-    if groups:
-        await bridge.store.put_session_groups(session.id, groups)
+    evicted = await bridge.store.create_session_evicting(session, limit, session.created_at, groups)
     await after_ended(bridge, evicted, request)
     return evicted

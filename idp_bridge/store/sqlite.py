@@ -26,7 +26,7 @@ from idp_bridge.store.sqlite_admin import SQLiteAdminMixin
 from idp_bridge.store.sqlite_mfa import SQLiteMFAMixin
 from idp_bridge.store.sqlite_mfa_schema import MFA_PURGE
 from idp_bridge.store.sqlite_schema import DDL, SCHEMA_VERSION
-from idp_bridge.store.sqlite_session_rules import SQLiteSessionRules
+from idp_bridge.store.sqlite_session_rules import RECORD_SESSION_CLIENT, SQLiteSessionRules
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -63,6 +63,7 @@ def _insert_sql(cls: type[DataclassInstance]) -> str:
 
 
 _INSERTS: dict[type[Any], str] = {cls: _insert_sql(cls) for cls in _TABLES}
+_DELETE_AUTH_REQUEST = "DELETE FROM auth_requests WHERE id = ?"
 
 
 def _encode(record: DataclassInstance) -> dict[str, Any]:
@@ -201,7 +202,7 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
         return None if row is None else _decode(AuthRequest, row)
 
     async def delete_auth_request(self, request_id: str) -> None:
-        self._write("DELETE FROM auth_requests WHERE id = ?", (request_id,))
+        self._write(_DELETE_AUTH_REQUEST, (request_id,))
 
     # -- upstream login flows ----------------------------------------------------------------------
     async def put_login_flow(self, flow: LoginFlow) -> None:
@@ -291,8 +292,13 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
         return [_decode(Session, row) for row in rows]
 
     # -- authorization codes -----------------------------------------------------------------------
-    async def put_code(self, code: AuthCode) -> None:
-        self._insert(code)
+    async def put_code(self, code: AuthCode, *, consumes_request: str | None = None) -> None:
+        if consumes_request is None:
+            self._insert(code)
+            return
+        with self._transaction() as conn:
+            conn.execute(_INSERTS[AuthCode], _encode(code))
+            conn.execute(_DELETE_AUTH_REQUEST, (consumes_request,))
 
     async def take_code(self, code_hash: str, now: float) -> CodeTake:
         with self._transaction() as conn:
@@ -308,8 +314,13 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
             return CodeTake(CodeTakeStatus.OK, code)
 
     # -- access tokens -----------------------------------------------------------------------------
-    async def put_access_token(self, token: AccessToken) -> None:
-        self._insert(token)
+    async def put_access_token(self, token: AccessToken, *, record_client: bool = False) -> None:
+        if not record_client:
+            self._insert(token)
+            return
+        with self._transaction() as conn:
+            conn.execute(_INSERTS[AccessToken], _encode(token))
+            conn.execute(RECORD_SESSION_CLIENT, (token.session_id, token.client_id, token.created_at))
 
     async def get_access_token(self, token_hash: str, now: float) -> AccessToken | None:
         row = self._fetchone(

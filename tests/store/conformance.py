@@ -189,6 +189,23 @@ class StoreConformance:
         await store.delete_auth_request(AUTH_REQUEST.id)  # deleting again is a no-op
         await store.delete_auth_request("never-existed")
 
+    async def test_code_consuming_its_auth_request(self, store: Store) -> None:
+        other = dataclasses.replace(AUTH_REQUEST, id="ar-2")
+        await store.put_auth_request(AUTH_REQUEST)
+        await store.put_auth_request(other)
+        await store.put_code(CODE, consumes_request=AUTH_REQUEST.id)
+        assert await store.get_auth_request(AUTH_REQUEST.id, T0) is None
+        assert await store.get_auth_request(other.id, T0) == other
+        assert (await store.take_code(CODE.code_hash, T0 + 1)).code == CODE
+        # All or none: a code that cannot be stored (a duplicate) leaves the request in place.
+        with pytest.raises(DuplicateKey):
+            await store.put_code(CODE, consumes_request=other.id)
+        assert await store.get_auth_request(other.id, T0) == other
+        # A request already gone (or never stored) does not stop the code.
+        second = dataclasses.replace(CODE, code_hash=secret_hash("code-2"))
+        await store.put_code(second, consumes_request="never-existed")
+        assert (await store.take_code(second.code_hash, T0 + 1)).code == second
+
     # -- duplicates --------------------------------------------------------------------------------
     @pytest.mark.parametrize(
         ("first", "second"),
