@@ -53,3 +53,16 @@ async def test_forty_fields_are_read() -> None:
     body = b"&".join(b"f%d=1" % i for i in range(40))
     params = await form_params(_request(body, [(b"content-type", FORM)]), 2048)
     assert len(params) == 40
+
+
+@pytest.mark.parametrize("code", range(0x100))
+async def test_control_characters_refused_tab_and_printable_accepted(code: int) -> None:
+    refused = (code < 0x20 and chr(code) != "\t") or code == 0x7F
+    body = b"state=abc" + b"%%%02X" % code + b"def"
+    if refused:
+        with pytest.raises(ParameterError) as caught:
+            await form_params(_request(body, [(b"content-type", FORM)]), 2048)
+        assert caught.value.message == "parameter 'state' contains control characters"
+    else:
+        params = await form_params(_request(body, [(b"content-type", FORM)]), 2048)
+        assert params["state"] == "abc" + bytes([code]).decode("utf-8", "replace") + "def"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import secrets
 import sqlite3
@@ -66,28 +67,50 @@ _INSERTS: dict[type[Any], str] = {cls: _insert_sql(cls) for cls in _TABLES}
 _DELETE_AUTH_REQUEST = "DELETE FROM auth_requests WHERE id = ?"
 
 
+_PLAIN, _JSON, _AMR, _BOOL = range(4)
+
+
+@functools.cache
+def _layout(cls: type[DataclassInstance]) -> tuple[tuple[str, int], ...]:
+    """(field name, how it is stored) for each field of a record class; worked out once per class, as
+    dataclasses.fields() is slow enough to show on every login."""
+
+    def kind(name: str) -> int:
+        if name == "amr":
+            return _AMR
+        return _JSON if name in _JSON_FIELDS else _BOOL if name in _BOOL_FIELDS else _PLAIN
+
+    return tuple((f.name, kind(f.name)) for f in dataclasses.fields(cls))
+
+
 def _encode(record: DataclassInstance) -> dict[str, Any]:
     """A record's column values: JSON for tuples and dicts, everything else as is."""
-    values: dict[str, Any] = {}
-    for f in dataclasses.fields(record):
-        value = getattr(record, f.name)
-        values[f.name] = json.dumps(value) if f.name in _JSON_FIELDS else value
-    return values
+    return {
+        name: json.dumps(getattr(record, name)) if how in (_JSON, _AMR) else getattr(record, name)
+        for name, how in _layout(type(record))
+    }
 
 
 def _decode(cls: type[R], row: sqlite3.Row) -> R:
     """The record of a row; columns that are not fields of the record (redeemed_at) are ignored."""
     values: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
-        value = row[f.name]
-        if f.name == "amr":
+    for name, how in _layout(cls):
+        value = row[name]
+        if how == _AMR:
             value = tuple(json.loads(value))
-        elif f.name in _JSON_FIELDS:
+        elif how == _JSON:
             value = json.loads(value)
-        elif f.name in _BOOL_FIELDS:
+        elif how == _BOOL:
             value = bool(value)
-        values[f.name] = value
+        values[name] = value
     return cls(**values)
+
+
+def _store_error(path: str, exc: sqlite3.Error) -> StoreError:
+    """The store's error for a sqlite3 error: key collisions are DuplicateKey, anything else StoreError."""
+    if isinstance(exc, sqlite3.IntegrityError) and exc.sqlite_errorcode in _DUPLICATE_ERRORS:
+        return DuplicateKey(f"sqlite store {path!r}: {exc}")
+    return StoreError(f"sqlite store {path!r}: {exc}")
 
 
 class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
@@ -106,17 +129,14 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
         return self._path
 
     # -- plumbing ----------------------------------------------------------------------------------
+    # Each helper translates sqlite3 errors itself (_store_error) rather than through a shared context manager:
+    # a generator-based one costs a few microseconds on each of the ~30 statements of a login.
     @contextmanager
     def _errors(self) -> Iterator[None]:
-        """Translate sqlite3 errors: key collisions to DuplicateKey, anything else to StoreError."""
         try:
             yield
-        except sqlite3.IntegrityError as exc:
-            if exc.sqlite_errorcode in _DUPLICATE_ERRORS:
-                raise DuplicateKey(f"sqlite store {self._path!r}: {exc}") from exc
-            raise StoreError(f"sqlite store {self._path!r}: {exc}") from exc
         except sqlite3.Error as exc:
-            raise StoreError(f"sqlite store {self._path!r}: {exc}") from exc
+            raise _store_error(self._path, exc) from exc
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -126,8 +146,8 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE takes the write lock up front: no other process writes until COMMIT."""
-        with self._errors():
-            conn = self._connection()
+        conn = self._connection()
+        try:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
@@ -136,12 +156,16 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
+        except sqlite3.Error as exc:
+            raise _store_error(self._path, exc) from exc
 
     def _fetchall(self, sql: str, params: dict[str, Any] | Sequence[Any]) -> list[sqlite3.Row]:
         # fetchall() also steps a RETURNING statement to completion, which releases its write lock.
-        with self._errors():
+        try:
             rows: list[sqlite3.Row] = self._connection().execute(sql, params).fetchall()
-            return rows
+        except sqlite3.Error as exc:
+            raise _store_error(self._path, exc) from exc
+        return rows
 
     def _fetchone(self, sql: str, params: dict[str, Any] | Sequence[Any]) -> sqlite3.Row | None:
         rows = self._fetchall(sql, params)
@@ -149,8 +173,10 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
 
     def _write(self, sql: str, params: dict[str, Any] | Sequence[Any]) -> int:
         """Run one statement (atomic on its own in autocommit mode); returns the number of rows changed."""
-        with self._errors():
+        try:
             return self._connection().execute(sql, params).rowcount
+        except sqlite3.Error as exc:
+            raise _store_error(self._path, exc) from exc
 
     def _insert(self, record: DataclassInstance) -> None:
         self._write(_INSERTS[type(record)], _encode(record))
