@@ -49,7 +49,9 @@ class Store(SessionRulesStore, MFAStore, AdminStore, Protocol):
     async def delete_auth_request(self, request_id: str) -> None: ...
 
     # -- upstream login flows (single use) ---------------------------------------------------------
-    async def put_login_flow(self, flow: LoginFlow) -> None: ...
+    async def put_login_flow(self, flow: LoginFlow, *, request: AuthRequest | None = None) -> None:
+        """Store a new upstream login flow; with `request`, also the portal's authorization request it continues
+        (as `put_auth_request`), in the same atomic step."""
 
     async def take_login_flow(self, state: str, now: float) -> LoginFlow | None:
         """Atomically remove and return the flow; None when unknown, already taken or expired."""

@@ -231,8 +231,13 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
         self._write(_DELETE_AUTH_REQUEST, (request_id,))
 
     # -- upstream login flows ----------------------------------------------------------------------
-    async def put_login_flow(self, flow: LoginFlow) -> None:
-        self._insert(flow)
+    async def put_login_flow(self, flow: LoginFlow, *, request: AuthRequest | None = None) -> None:
+        if request is None:
+            self._insert(flow)
+            return
+        with self._transaction() as conn:
+            conn.execute(_INSERTS[AuthRequest], _encode(request))
+            conn.execute(_INSERTS[LoginFlow], _encode(flow))
 
     async def take_login_flow(self, state: str, now: float) -> LoginFlow | None:
         # An expired flow is deleted too: it is useless either way.

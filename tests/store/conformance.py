@@ -260,6 +260,17 @@ class StoreConformance:
         assert await store.take_login_flow(LOGIN_FLOW.state, T0) == LOGIN_FLOW
         assert await store.take_login_flow(LOGIN_FLOW.state, T0) is None
 
+    async def test_login_flow_stored_with_its_auth_request(self, store: Store) -> None:
+        await store.put_login_flow(LOGIN_FLOW, request=AUTH_REQUEST)
+        assert await store.get_auth_request(AUTH_REQUEST.id, T0) == AUTH_REQUEST
+        assert await store.take_login_flow(LOGIN_FLOW.state, T0) == LOGIN_FLOW
+        # All or none: a flow that cannot be stored (a duplicate state) leaves no request behind.
+        await store.put_login_flow(LOGIN_FLOW)
+        other = dataclasses.replace(AUTH_REQUEST, id="ar-2")
+        with pytest.raises(DuplicateKey):
+            await store.put_login_flow(LOGIN_FLOW, request=other)
+        assert await store.get_auth_request(other.id, T0) is None
+
     async def test_login_flow_unknown(self, store: Store) -> None:
         assert await store.take_login_flow("nope", T0) is None
 
