@@ -332,17 +332,22 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
             conn.execute(_DELETE_AUTH_REQUEST, (consumes_request,))
 
     async def take_code(self, code_hash: str, now: float) -> CodeTake:
-        with self._transaction() as conn:
-            row = conn.execute("SELECT * FROM codes WHERE code_hash = ?", (code_hash,)).fetchone()
-            if row is None:
-                return CodeTake(CodeTakeStatus.UNKNOWN)
-            code = _decode(AuthCode, row)
-            if row["redeemed_at"] is not None:
-                return CodeTake(CodeTakeStatus.REPLAYED, code)
-            if now >= code.expires_at:
-                return CodeTake(CodeTakeStatus.EXPIRED)
-            conn.execute("UPDATE codes SET redeemed_at = ? WHERE code_hash = ?", (now, code_hash))
-            return CodeTake(CodeTakeStatus.OK, code)
+        # The redemption is one guarded UPDATE (atomic on its own): only the first redeemer within the lifetime
+        # changes the row. When it changes nothing, the row says why; a code that missed the guard for being
+        # expired can no longer be redeemed by anyone, and one redeemed meanwhile reads as replayed.
+        taken = self._fetchone(
+            "UPDATE codes SET redeemed_at = :now WHERE code_hash = :h AND redeemed_at IS NULL AND expires_at > :now "
+            "RETURNING *",
+            {"now": now, "h": code_hash},
+        )
+        if taken is not None:
+            return CodeTake(CodeTakeStatus.OK, _decode(AuthCode, taken))
+        row = self._fetchone("SELECT * FROM codes WHERE code_hash = ?", (code_hash,))
+        if row is None:
+            return CodeTake(CodeTakeStatus.UNKNOWN)
+        if row["redeemed_at"] is not None:
+            return CodeTake(CodeTakeStatus.REPLAYED, _decode(AuthCode, row))
+        return CodeTake(CodeTakeStatus.EXPIRED)
 
     # -- access tokens -----------------------------------------------------------------------------
     async def put_access_token(self, token: AccessToken, *, record_client: bool = False) -> None:
