@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from idp_bridge.admin.policy_source import PolicySource
 from idp_bridge.admin_ui.routes import ADMIN_UI_ROUTES
-from idp_bridge.audit import Auditor
+from idp_bridge.audit import AuditBuffering, Auditor
 from idp_bridge.bridge import Bridge
 from idp_bridge.clock import Clock, SystemClock
 from idp_bridge.config.model import Config
@@ -144,7 +144,12 @@ def create_app(
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeaders), Middleware(ForwardAuthFastPath)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(ForwardAuthFastPath),
+            # After the forward-auth fast path: that hot path keeps writing its rare events at once.
+            Middleware(AuditBuffering, auditor=bridge.auditor),
+        ],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
         lifespan=lifespan,
     )

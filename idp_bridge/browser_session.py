@@ -31,12 +31,13 @@ async def current_session(bridge: Bridge, request: Request, now: float) -> Sessi
 
 async def start_session(
     bridge: Bridge, request: Request, user: User, identity: Identity, now: float, *, assurance: Assurance | None = None,
-    facts: SessionIdentity | None,
+    facts: SessionIdentity | None, role: str | None = None,
 ) -> tuple[Session, str]:  # fmt: skip
     """A new session with a fresh token; a session the browser held before is ended (never reused). `assurance`
     is what the login proved (flow step 4); without it, nothing beyond the upstream's single factor is claimed.
     `facts`: what the upstream login said of the account (session_limits.identity_facts), kept with the session;
-    None when not known."""
+    None when not known. `role`: the technician's effective role when the caller has just determined it (else it
+    is read)."""
     previous = bridge.session_cookie.read(request)
     if previous is not None:
         old = await bridge.store.get_session_by_token(secret_hash(previous), now)
@@ -47,7 +48,7 @@ async def start_session(
         # The upstream's auth_time when it sent one; otherwise this login is when we authenticated the user.
         auth_time = identity.auth_time if identity.auth_time is not None else int(now)
         assurance = upstream_assurance(identity.amr, mfa_proven=False, auth_time=auth_time)
-    rules = await rules_for_user(bridge, user.id)  # role defaults + the technician's own settings
+    rules = await rules_for_user(bridge, user.id, role)  # role defaults + the technician's own settings
     session = Session(
         id=secrets.token_urlsafe(16),
         token_hash=secret_hash(token),
@@ -94,9 +95,19 @@ def set_session_cookie(bridge: Bridge, response: Response, token: str) -> None:
 
 
 async def redirect_with_code(
-    bridge: Bridge, request: Request, auth_request: AuthRequest, session: Session, now: float
+    bridge: Bridge,
+    request: Request,
+    auth_request: AuthRequest,
+    session: Session,
+    now: float,
+    *,
+    consume_request: bool = False,
 ) -> Response:
+    """Back to the portal with a new code. `consume_request`: the stored authorization request is used up (a
+    login finished), deleted in the same store write as the code is stored."""
     if auth_request.client_id in BUILT_IN_CLIENTS:  # forward-auth or admin console: back to the URL, no code
+        if consume_request:
+            await bridge.store.delete_auth_request(auth_request.id)
         return RedirectResponse(auth_request.redirect_uri, status_code=303, headers=NO_STORE)
     code = secrets.token_urlsafe(32)
     await bridge.store.put_code(
@@ -114,7 +125,8 @@ async def redirect_with_code(
             acr=session.acr,
             created_at=now,
             expires_at=now + bridge.config.tokens.code_lifetime_seconds,
-        )
+        ),
+        consumes_request=auth_request.id if consume_request else None,
     )
     await bridge.auditor.record(
         "code.issued", "success", request=request, user_id=session.user_id,

@@ -22,7 +22,8 @@ async def effective_role(store: Store, user_id: str, settings: TechnicianMFASett
     return combine_roles(local, (await store.get_mapped_role(user_id)).mapped_role)
 
 
-async def technician_mfa(store: Store, settings: TechnicianMFASettings) -> TechnicianMFA:
-    """What the MFA requirement knows of a technician: the effective role, an admin's enforcement, their choice."""
-    role = await effective_role(store, settings.user_id, settings)
+async def technician_mfa(store: Store, settings: TechnicianMFASettings, role: str | None = None) -> TechnicianMFA:
+    """What the MFA requirement knows of a technician: the effective role (pass `role` when the caller has it),
+    an admin's enforcement, their choice."""
+    role = role or await effective_role(store, settings.user_id, settings)
     return TechnicianMFA(role=role, enforced=settings.enforced, choice=settings.choice)  # type: ignore[arg-type]

@@ -36,10 +36,11 @@ def longest_lifetime(cfg: SessionConfig) -> int:
     return max(r.lifetime_seconds for r in role_rules(cfg).values())
 
 
-async def rules_for_user(bridge: Bridge, user_id: str) -> EffectiveRules:
+async def rules_for_user(bridge: Bridge, user_id: str, role: str | None = None) -> EffectiveRules:
     """The role is the technician's effective role (local combined with mapped: idp_bridge/roles.py, the one the
-    MFA requirement reads too); the technician's own idle timeout, lifetime and limit from user_session_settings."""
-    role = await effective_role(bridge.store, user_id)
+    MFA requirement reads too; pass `role` when the caller has it); the technician's own idle timeout, lifetime and
+    limit from user_session_settings."""
+    role = role or await effective_role(bridge.store, user_id)
     own = await bridge.store.get_user_session_settings(user_id)
     overrides = (
         UserOverrides(own.idle_timeout_seconds, own.lifetime_seconds, own.max_sessions) if own is not None else None
@@ -56,12 +57,10 @@ def identity_facts(identity: Identity) -> SessionIdentity:
 async def open_session(
     bridge: Bridge, session: Session, limit: int, facts: SessionIdentity | None, request: Request | None = None
 ) -> Sequence[Session]:
-    """Store the new session, ending the user's oldest beyond `limit` in the same atomic step, and the identity
-    `facts` of its login (None: not known, e.g. a login parked for MFA before pending logins kept them; such a
+    """Store the new session with the identity `facts` of its login, ending the user's oldest beyond `limit`, in
+    one atomic step (facts None: not known, e.g. a login parked for MFA before pending logins kept them; such a
     session has no groups and is never judged by identity rules); the evicted ones' portals get back-channel
     logouts. Returns the evicted sessions."""
-    evicted = await bridge.store.create_session_evicting(session, limit, session.created_at)
-    if facts is not None:
-        await bridge.store.put_session_identity(session.id, facts)
+    evicted = await bridge.store.create_session_evicting(session, limit, session.created_at, facts)
     await after_ended(bridge, evicted, request)
     return evicted

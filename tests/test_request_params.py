@@ -67,3 +67,16 @@ async def test_line_breaks_only_in_the_named_text_areas_and_a_larger_field_limit
     assert len(await form_params(_request(many, [(b"content-type", FORM)]), 2048, max_parameters=100)) == 100
     with pytest.raises(ParameterError):
         await form_params(_request(many + b"&x=1", [(b"content-type", FORM)]), 2048, max_parameters=100)
+
+
+@pytest.mark.parametrize("code", range(0x100))
+async def test_control_characters_refused_tab_and_printable_accepted(code: int) -> None:
+    refused = (code < 0x20 and chr(code) != "\t") or code == 0x7F
+    body = b"state=abc" + b"%%%02X" % code + b"def"
+    if refused:
+        with pytest.raises(ParameterError) as caught:
+            await form_params(_request(body, [(b"content-type", FORM)]), 2048)
+        assert caught.value.message == "parameter 'state' contains control characters"
+    else:
+        params = await form_params(_request(body, [(b"content-type", FORM)]), 2048)
+        assert params["state"] == "abc" + bytes([code]).decode("utf-8", "replace") + "def"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from starlette.responses import Response
 
+from idp_bridge.audit import Auditor
 from idp_bridge.store.base import Store
 from idp_bridge.store.records import AuditEvent
 
@@ -29,8 +30,9 @@ class AuditQuery:
     limit: int = 100
 
 
-async def find_events(store: Store, query: AuditQuery) -> list[AuditEvent]:
-    """Matching events, newest first."""
+async def find_events(store: Store, auditor: Auditor, query: AuditQuery) -> list[AuditEvent]:
+    """Matching events, newest first; the asking request's own events (buffered by `auditor`) included."""
+    await auditor.flush()
     return list(await store.list_audit(
         user_id=query.user_id, type=query.type, since=query.since, until=query.until, limit=query.limit
     ))  # fmt: skip

@@ -46,7 +46,7 @@ async def audit_page(request: Request, viewer: Viewer) -> Response:
     bridge = bridge_of(request)
     require(viewer, Action.AUDIT_READ, bridge.clock.now())
     query = _query(request, SHOWN_DEFAULT, SHOWN_MAX)
-    events = await find_events(bridge.store, query)
+    events = await find_events(bridge.store, bridge.auditor, query)
     limit_given = bool(request.query_params.get("limit", "").strip())
     return admin_render(
         request, viewer, "audit.html", events=await audit_rows(bridge, events), filters=_filters(query),
@@ -59,4 +59,4 @@ async def audit_page(request: Request, viewer: Viewer) -> Response:
 async def export_audit(request: Request, viewer: Viewer) -> Response:
     bridge = bridge_of(request)
     require(viewer, Action.AUDIT_READ, bridge.clock.now())
-    return export_response(await find_events(bridge.store, _query(request, EXPORT_MAX, EXPORT_MAX)))
+    return export_response(await find_events(bridge.store, bridge.auditor, _query(request, EXPORT_MAX, EXPORT_MAX)))

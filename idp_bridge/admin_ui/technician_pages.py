@@ -89,7 +89,7 @@ async def technician_page(request: Request, viewer: Viewer) -> Response:
 async def _detail(request: Request, viewer: Viewer, user: User) -> dict[str, Any]:
     bridge = bridge_of(request)
     shown = await technicians.describe(bridge, user)
-    events = (await find_events(bridge.store, AuditQuery(user_id=user.id, limit=RECENT_EVENTS))
+    events = (await find_events(bridge.store, bridge.auditor, AuditQuery(user_id=user.id, limit=RECENT_EVENTS))
               if viewer.may(Action.AUDIT_READ) else [])  # fmt: skip
     return {
         "t": shown, "back": technician_path(user.id), "may_change": may_change(viewer, shown["effective_role"]),

@@ -26,7 +26,8 @@ from policies.admin_authorization import Action
 
 
 async def _events(request: Request, max_limit: int) -> list[AuditEvent]:
-    return await find_events(bridge_of(request).store, AuditQuery(
+    bridge = bridge_of(request)
+    return await find_events(bridge.store, bridge.auditor, AuditQuery(
         user_id=query_text(request, "user_id", 64), type=query_text(request, "type", 100),
         since=query_float(request, "since"), until=query_float(request, "until"),
         limit=query_int(request, "limit", 100, 1, max_limit),

@@ -65,12 +65,12 @@ async def authorize(request: Request) -> Response:
             provider_id=auth_request.provider_hint, reason=step.page.audit_code,
         )  # fmt: skip
         return error_page(step.page.status, step.page.title, step.page.message)
-    await bridge.store.put_auth_request(auth_request)
     notice = await signed_out_notice(bridge, request, now) if session is None else None
+    if notice is None and isinstance(step, StartUpstream):  # the request is stored with the login flow
+        return await start_upstream(bridge, request, auth_request, step.provider_id, now, store_request=True)
+    await bridge.store.put_auth_request(auth_request)
     if notice is not None:  # e.g. evicted by a login elsewhere: say so before signing in again
         return await notice_page(bridge, request, notice, f"/login?request={auth_request.id}")
-    if isinstance(step, StartUpstream):
-        return await start_upstream(bridge, request, auth_request, step.provider_id, now)
     return RedirectResponse(f"/login?request={auth_request.id}", status_code=303, headers=NO_STORE)
 
 

@@ -105,6 +105,6 @@ async def callback(request: Request) -> Response:
         )  # fmt: skip
     # The role mapped from upstream groups follows every login (not a disabled account's, refused above); it is
     # recorded before the MFA requirement and the session rules read the effective role.
-    await record_mapped_role(bridge, request, user.id, identity)
+    mapped_role = await record_mapped_role(bridge, request, user.id, identity)
     # Second factor (flow step 4), then session and code: trusted upstream MFA, not required, or a step-up.
-    return await after_upstream_login(bridge, request, auth_request, user, identity, now)
+    return await after_upstream_login(bridge, request, auth_request, user, identity, mapped_role, now)

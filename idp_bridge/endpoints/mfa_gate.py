@@ -22,19 +22,28 @@ from idp_bridge.session_limits import identity_facts
 from idp_bridge.store.mfa_records import PendingLogin
 from idp_bridge.store.records import AuthRequest, Session, User, secret_hash
 from idp_bridge.store.session_records import SessionIdentity
+from policies.admin_authorization import combine_roles
 from policies.mfa_requirement import mfa_required
 from policies.mfa_trust import upstream_mfa
 from providers.base import Identity
 
 
 async def after_upstream_login(
-    bridge: Bridge, request: Request, auth_request: AuthRequest, user: User, identity: Identity, now: float
+    bridge: Bridge,
+    request: Request,
+    auth_request: AuthRequest,
+    user: User,
+    identity: Identity,
+    mapped_role: str | None,
+    now: float,
 ) -> Response:
+    """`mapped_role`: the role this login's groups map to, as just recorded (role_mapping.record_mapped_role)."""
     mfa = mfa_services(request)
     settings = await bridge.store.get_mfa_settings(user.id)
     verdict = upstream_mfa(identity, mfa.trust_for(identity), now)
     demanded = mfa_demanded(auth_request.acr_values)
-    technician = await technician_mfa(bridge.store, settings)  # the effective role: local combined with mapped
+    role = combine_roles(settings.role, mapped_role)  # the effective role (roles.py), read once for the login
+    technician = await technician_mfa(bridge.store, settings, role)
     requirement = mfa_required(mfa.requirement, auth_request.client_id, technician, requested_by_portal=demanded)
     step = after_first_factor(identity, verdict, requirement, demanded=demanded, remembered=False)
     if not isinstance(step, SignIn) and not demanded:
@@ -44,15 +53,14 @@ async def after_upstream_login(
     if isinstance(step, SignIn):
         assurance = upstream_assurance(identity.amr, mfa_proven=step.mfa == "upstream", auth_time=auth_time)
         session, token = await start_session(
-            bridge, request, user, identity, now, assurance=assurance, facts=identity_facts(identity)
+            bridge, request, user, identity, now, assurance=assurance, facts=identity_facts(identity), role=role
         )
-        await bridge.store.delete_auth_request(auth_request.id)
         await bridge.auditor.record(
             "login.success", "success", request=request, user_id=user.id, client_id=auth_request.client_id,
             provider_id=identity.provider_id, session_id=session.id, amr=list(session.amr), acr=session.acr,
             mfa=step.mfa, upstream_mfa=verdict.reason, evidence=list(verdict.evidence),
         )  # fmt: skip
-        response = await redirect_with_code(bridge, request, auth_request, session, now)
+        response = await redirect_with_code(bridge, request, auth_request, session, now, consume_request=True)
         set_session_cookie(bridge, response, token)
         return response
     await bridge.auditor.record(
@@ -138,13 +146,12 @@ async def finish_login(
         session, token = await start_session(
             bridge, request, user, identity, now, assurance=assurance, facts=pending.identity
         )
-    await bridge.store.delete_auth_request(auth_request.id)
     await bridge.auditor.record(
         "login.success", "success", request=request, user_id=user.id, client_id=auth_request.client_id,
         provider_id=pending.provider_id, session_id=session.id, amr=list(session.amr), acr=session.acr,
         mfa=method, stepped_up_session=pending.step_up_session_id,
     )  # fmt: skip
-    response = await redirect_with_code(bridge, request, auth_request, session, now)
+    response = await redirect_with_code(bridge, request, auth_request, session, now, consume_request=True)
     set_session_cookie(bridge, response, token)
     mfa.pending_cookie.clear(response)
     if remember:

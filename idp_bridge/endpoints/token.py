@@ -69,11 +69,12 @@ async def token(request: Request) -> Response:
             description=exc.description,
         )  # fmt: skip
         return oauth_error_response(exc)
-    # Session rules: this portal now holds tokens of the session (back-channel logout), maybe a refresh token.
-    await bridge.store.record_session_client(outcome.code.session_id, portal.client_id, now)
-    session = await bridge.store.get_session(outcome.code.session_id, now)
-    if portal.allow_refresh_tokens and session is not None:
-        outcome.body["refresh_token"] = await issue_refresh_token(bridge, portal, session, outcome.code.scope, now)
+    # Session rules: the portal was recorded as holding tokens of the session (back-channel logout) with its
+    # access token; maybe a refresh token too.
+    if portal.allow_refresh_tokens:
+        outcome.body["refresh_token"] = await issue_refresh_token(
+            bridge, portal, outcome.session, outcome.code.scope, now
+        )
     await bridge.auditor.record(
         "token.issued", "success", request=request, client_id=client_id, user_id=outcome.user.id,
         session_id=outcome.code.session_id,

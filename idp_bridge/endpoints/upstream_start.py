@@ -25,8 +25,15 @@ def binding_matches(bridge: Bridge, request: Request, expected_hash: str) -> boo
 
 
 async def start_upstream(
-    bridge: Bridge, request: Request, auth_request: AuthRequest, provider_id: str, now: float
+    bridge: Bridge,
+    request: Request,
+    auth_request: AuthRequest,
+    provider_id: str,
+    now: float,
+    *,
+    store_request: bool = False,
 ) -> Response:
+    """`store_request`: `auth_request` is not stored yet; it is stored with the login flow, in one write."""
     provider = bridge.providers[provider_id]
     prompt = "login" if auth_request.prompt and "login" in auth_request.prompt.split(" ") else None
     options = LoginOptions(login_hint=auth_request.login_hint, prompt=prompt, max_age=auth_request.max_age)
@@ -48,7 +55,8 @@ async def start_upstream(
             browser_binding_hash=secret_hash(binding),
             created_at=now,
             expires_at=now + bridge.config.sessions.login_timeout_seconds,
-        )
+        ),
+        request=auth_request if store_request else None,
     )
     response = RedirectResponse(start.url, status_code=303, headers=NO_STORE)
     response.set_cookie(

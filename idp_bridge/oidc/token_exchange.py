@@ -15,7 +15,7 @@ from idp_bridge.oidc.signing_keys import SigningKeys
 from idp_bridge.oidc.token_minting import Grant, TokenLifetimes, mint_tokens
 from idp_bridge.portals import Portal
 from idp_bridge.store.base import Store
-from idp_bridge.store.records import AuthCode, CodeTakeStatus, User, secret_hash
+from idp_bridge.store.records import AuthCode, CodeTakeStatus, Session, User, secret_hash
 
 _VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")  # RFC 7636 §4.1
 
@@ -27,6 +27,7 @@ class ExchangeOutcome:
     body: dict[str, Any]
     code: AuthCode
     user: User
+    session: Session  # live when the code was redeemed
 
 
 def s256(verifier: str) -> str:
@@ -93,5 +94,8 @@ async def exchange_code(
         client_id=portal.client_id, user=user, session_id=code.session_id, scope=code.scope,
         auth_time=code.auth_time, amr=code.amr, acr=code.acr, nonce=code.nonce, code_hash=code.code_hash,
     )  # fmt: skip
-    body = await mint_tokens(grant, store=store, keys=keys, issuer=issuer, lifetimes=lifetimes, now=now)
-    return ExchangeOutcome(body=body, code=code, user=user)
+    # The portal now holds tokens of the session (back-channel logout): recorded with the access token.
+    body = await mint_tokens(
+        grant, store=store, keys=keys, issuer=issuer, lifetimes=lifetimes, now=now, record_client=True
+    )
+    return ExchangeOutcome(body=body, code=code, user=user, session=session)

@@ -52,9 +52,17 @@ def profile_claims(user: User, scope: str) -> dict[str, Any]:
 
 
 async def mint_tokens(
-    grant: Grant, *, store: Store, keys: SigningKeys, issuer: str, lifetimes: TokenLifetimes, now: float
+    grant: Grant,
+    *,
+    store: Store,
+    keys: SigningKeys,
+    issuer: str,
+    lifetimes: TokenLifetimes,
+    now: float,
+    record_client: bool = False,
 ) -> dict[str, Any]:
-    """Store a new access token for the grant and return the token response body with a signed id_token."""
+    """Store a new access token for the grant and return the token response body with a signed id_token.
+    `record_client`: also record the portal as holding tokens of the session (Store.put_access_token)."""
     access_token = secrets.token_urlsafe(32)
     await store.put_access_token(
         AccessToken(
@@ -66,7 +74,8 @@ async def mint_tokens(
             code_hash=grant.code_hash,
             created_at=now,
             expires_at=now + lifetimes.access_token,
-        )
+        ),
+        record_client=record_client,
     )
     iat = int(now)
     claims: dict[str, Any] = {

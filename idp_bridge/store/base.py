@@ -49,7 +49,9 @@ class Store(SessionRulesStore, MFAStore, AdminStore, Protocol):
     async def delete_auth_request(self, request_id: str) -> None: ...
 
     # -- upstream login flows (single use) ---------------------------------------------------------
-    async def put_login_flow(self, flow: LoginFlow) -> None: ...
+    async def put_login_flow(self, flow: LoginFlow, *, request: AuthRequest | None = None) -> None:
+        """Store a new upstream login flow; with `request`, also the portal's authorization request it continues
+        (as `put_auth_request`), in the same atomic step."""
 
     async def take_login_flow(self, state: str, now: float) -> LoginFlow | None:
         """Atomically remove and return the flow; None when unknown, already taken or expired."""
@@ -89,7 +91,9 @@ class Store(SessionRulesStore, MFAStore, AdminStore, Protocol):
         """Live sessions of a user, oldest first."""
 
     # -- authorization codes -----------------------------------------------------------------------
-    async def put_code(self, code: AuthCode) -> None: ...
+    async def put_code(self, code: AuthCode, *, consumes_request: str | None = None) -> None:
+        """Store a new code. With `consumes_request`, the portal's authorization request it answers is deleted
+        (as by `delete_auth_request`) in the same atomic step."""
 
     async def take_code(self, code_hash: str, now: float) -> CodeTake:
         """Atomically redeem a code. First redemption in time: OK with the code. Any later one: REPLAYED with the
@@ -97,7 +101,9 @@ class Store(SessionRulesStore, MFAStore, AdminStore, Protocol):
         its expiry). Past expiry and never redeemed: EXPIRED. Otherwise UNKNOWN."""
 
     # -- access tokens -----------------------------------------------------------------------------
-    async def put_access_token(self, token: AccessToken) -> None: ...
+    async def put_access_token(self, token: AccessToken, *, record_client: bool = False) -> None:
+        """Store a new access token. With `record_client`, its portal is also recorded as holding tokens of its
+        session (as `record_session_client` at the token's `created_at`) in the same atomic step."""
 
     async def get_access_token(self, token_hash: str, now: float) -> AccessToken | None:
         """The token if unexpired and not revoked."""
@@ -107,6 +113,9 @@ class Store(SessionRulesStore, MFAStore, AdminStore, Protocol):
 
     # -- audit -------------------------------------------------------------------------------------
     async def append_audit(self, event: AuditEvent) -> None: ...
+
+    async def append_audit_many(self, events: Sequence[AuditEvent]) -> None:
+        """Append several events at once, in order, all or none (one request's events in one write)."""
 
     async def list_audit(
         self,

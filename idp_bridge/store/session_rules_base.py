@@ -24,9 +24,12 @@ from idp_bridge.store.session_records import (
 
 class SessionRulesStore(Protocol):
     # -- creating and ending sessions --------------------------------------------------------------
-    async def create_session_evicting(self, session: Session, limit: int, now: float) -> Sequence[Session]:
+    async def create_session_evicting(
+        self, session: Session, limit: int, now: float, identity: SessionIdentity | None = None
+    ) -> Sequence[Session]:
         """In one atomic step: insert `session` and end (reason "evicted") the user's oldest live sessions beyond
-        `limit` live ones in all (the new one included). Returns the evicted sessions, oldest first."""
+        `limit` live ones in all (the new one included); `identity` (when given) is stored as by
+        `put_session_identity`. Returns the evicted sessions, oldest first."""
 
     async def end_session_returning(self, session_id: str, now: float, reason: str) -> Session | None:
         """End a live session; the ended record, or None when unknown or no longer live."""

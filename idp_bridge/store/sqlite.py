@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import secrets
 import sqlite3
@@ -26,7 +27,7 @@ from idp_bridge.store.sqlite_admin import SQLiteAdminMixin
 from idp_bridge.store.sqlite_mfa import SQLiteMFAMixin
 from idp_bridge.store.sqlite_mfa_schema import MFA_ADDED_COLUMNS, MFA_PURGE
 from idp_bridge.store.sqlite_schema import DDL, SCHEMA_VERSION
-from idp_bridge.store.sqlite_session_rules import SQLiteSessionRules
+from idp_bridge.store.sqlite_session_rules import RECORD_SESSION_CLIENT, SQLiteSessionRules
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -63,30 +64,53 @@ def _insert_sql(cls: type[DataclassInstance]) -> str:
 
 
 _INSERTS: dict[type[Any], str] = {cls: _insert_sql(cls) for cls in _TABLES}
+_DELETE_AUTH_REQUEST = "DELETE FROM auth_requests WHERE id = ?"
+
+
+_PLAIN, _JSON, _AMR, _BOOL = range(4)
+
+
+@functools.cache
+def _layout(cls: type[DataclassInstance]) -> tuple[tuple[str, int], ...]:
+    """(field name, how it is stored) for each field of a record class; worked out once per class, as
+    dataclasses.fields() is slow enough to show on every login."""
+
+    def kind(name: str) -> int:
+        if name == "amr":
+            return _AMR
+        return _JSON if name in _JSON_FIELDS else _BOOL if name in _BOOL_FIELDS else _PLAIN
+
+    return tuple((f.name, kind(f.name)) for f in dataclasses.fields(cls))
 
 
 def _encode(record: DataclassInstance) -> dict[str, Any]:
     """A record's column values: JSON for tuples and dicts, everything else as is."""
-    values: dict[str, Any] = {}
-    for f in dataclasses.fields(record):
-        value = getattr(record, f.name)
-        values[f.name] = json.dumps(value) if f.name in _JSON_FIELDS else value
-    return values
+    return {
+        name: json.dumps(getattr(record, name)) if how in (_JSON, _AMR) else getattr(record, name)
+        for name, how in _layout(type(record))
+    }
 
 
 def _decode(cls: type[R], row: sqlite3.Row) -> R:
     """The record of a row; columns that are not fields of the record (redeemed_at) are ignored."""
     values: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
-        value = row[f.name]
-        if f.name == "amr":
+    for name, how in _layout(cls):
+        value = row[name]
+        if how == _AMR:
             value = tuple(json.loads(value))
-        elif f.name in _JSON_FIELDS:
+        elif how == _JSON:
             value = json.loads(value)
-        elif f.name in _BOOL_FIELDS:
+        elif how == _BOOL:
             value = bool(value)
-        values[f.name] = value
+        values[name] = value
     return cls(**values)
+
+
+def _store_error(path: str, exc: sqlite3.Error) -> StoreError:
+    """The store's error for a sqlite3 error: key collisions are DuplicateKey, anything else StoreError."""
+    if isinstance(exc, sqlite3.IntegrityError) and exc.sqlite_errorcode in _DUPLICATE_ERRORS:
+        return DuplicateKey(f"sqlite store {path!r}: {exc}")
+    return StoreError(f"sqlite store {path!r}: {exc}")
 
 
 class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
@@ -105,17 +129,14 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
         return self._path
 
     # -- plumbing ----------------------------------------------------------------------------------
+    # Each helper translates sqlite3 errors itself (_store_error) rather than through a shared context manager:
+    # a generator-based one costs a few microseconds on each of the ~30 statements of a login.
     @contextmanager
     def _errors(self) -> Iterator[None]:
-        """Translate sqlite3 errors: key collisions to DuplicateKey, anything else to StoreError."""
         try:
             yield
-        except sqlite3.IntegrityError as exc:
-            if exc.sqlite_errorcode in _DUPLICATE_ERRORS:
-                raise DuplicateKey(f"sqlite store {self._path!r}: {exc}") from exc
-            raise StoreError(f"sqlite store {self._path!r}: {exc}") from exc
         except sqlite3.Error as exc:
-            raise StoreError(f"sqlite store {self._path!r}: {exc}") from exc
+            raise _store_error(self._path, exc) from exc
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -125,8 +146,8 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE takes the write lock up front: no other process writes until COMMIT."""
-        with self._errors():
-            conn = self._connection()
+        conn = self._connection()
+        try:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
@@ -135,12 +156,16 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
+        except sqlite3.Error as exc:
+            raise _store_error(self._path, exc) from exc
 
     def _fetchall(self, sql: str, params: dict[str, Any] | Sequence[Any]) -> list[sqlite3.Row]:
         # fetchall() also steps a RETURNING statement to completion, which releases its write lock.
-        with self._errors():
+        try:
             rows: list[sqlite3.Row] = self._connection().execute(sql, params).fetchall()
-            return rows
+        except sqlite3.Error as exc:
+            raise _store_error(self._path, exc) from exc
+        return rows
 
     def _fetchone(self, sql: str, params: dict[str, Any] | Sequence[Any]) -> sqlite3.Row | None:
         rows = self._fetchall(sql, params)
@@ -148,8 +173,10 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
 
     def _write(self, sql: str, params: dict[str, Any] | Sequence[Any]) -> int:
         """Run one statement (atomic on its own in autocommit mode); returns the number of rows changed."""
-        with self._errors():
+        try:
             return self._connection().execute(sql, params).rowcount
+        except sqlite3.Error as exc:
+            raise _store_error(self._path, exc) from exc
 
     def _insert(self, record: DataclassInstance) -> None:
         self._write(_INSERTS[type(record)], _encode(record))
@@ -204,11 +231,16 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
         return None if row is None else _decode(AuthRequest, row)
 
     async def delete_auth_request(self, request_id: str) -> None:
-        self._write("DELETE FROM auth_requests WHERE id = ?", (request_id,))
+        self._write(_DELETE_AUTH_REQUEST, (request_id,))
 
     # -- upstream login flows ----------------------------------------------------------------------
-    async def put_login_flow(self, flow: LoginFlow) -> None:
-        self._insert(flow)
+    async def put_login_flow(self, flow: LoginFlow, *, request: AuthRequest | None = None) -> None:
+        if request is None:
+            self._insert(flow)
+            return
+        with self._transaction() as conn:
+            conn.execute(_INSERTS[AuthRequest], _encode(request))
+            conn.execute(_INSERTS[LoginFlow], _encode(flow))
 
     async def take_login_flow(self, state: str, now: float) -> LoginFlow | None:
         # An expired flow is deleted too: it is useless either way.
@@ -294,25 +326,40 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
         return [_decode(Session, row) for row in rows]
 
     # -- authorization codes -----------------------------------------------------------------------
-    async def put_code(self, code: AuthCode) -> None:
-        self._insert(code)
+    async def put_code(self, code: AuthCode, *, consumes_request: str | None = None) -> None:
+        if consumes_request is None:
+            self._insert(code)
+            return
+        with self._transaction() as conn:
+            conn.execute(_INSERTS[AuthCode], _encode(code))
+            conn.execute(_DELETE_AUTH_REQUEST, (consumes_request,))
 
     async def take_code(self, code_hash: str, now: float) -> CodeTake:
-        with self._transaction() as conn:
-            row = conn.execute("SELECT * FROM codes WHERE code_hash = ?", (code_hash,)).fetchone()
-            if row is None:
-                return CodeTake(CodeTakeStatus.UNKNOWN)
-            code = _decode(AuthCode, row)
-            if row["redeemed_at"] is not None:
-                return CodeTake(CodeTakeStatus.REPLAYED, code)
-            if now >= code.expires_at:
-                return CodeTake(CodeTakeStatus.EXPIRED)
-            conn.execute("UPDATE codes SET redeemed_at = ? WHERE code_hash = ?", (now, code_hash))
-            return CodeTake(CodeTakeStatus.OK, code)
+        # The redemption is one guarded UPDATE (atomic on its own): only the first redeemer within the lifetime
+        # changes the row. When it changes nothing, the row says why; a code that missed the guard for being
+        # expired can no longer be redeemed by anyone, and one redeemed meanwhile reads as replayed.
+        taken = self._fetchone(
+            "UPDATE codes SET redeemed_at = :now WHERE code_hash = :h AND redeemed_at IS NULL AND expires_at > :now "
+            "RETURNING *",
+            {"now": now, "h": code_hash},
+        )
+        if taken is not None:
+            return CodeTake(CodeTakeStatus.OK, _decode(AuthCode, taken))
+        row = self._fetchone("SELECT * FROM codes WHERE code_hash = ?", (code_hash,))
+        if row is None:
+            return CodeTake(CodeTakeStatus.UNKNOWN)
+        if row["redeemed_at"] is not None:
+            return CodeTake(CodeTakeStatus.REPLAYED, _decode(AuthCode, row))
+        return CodeTake(CodeTakeStatus.EXPIRED)
 
     # -- access tokens -----------------------------------------------------------------------------
-    async def put_access_token(self, token: AccessToken) -> None:
-        self._insert(token)
+    async def put_access_token(self, token: AccessToken, *, record_client: bool = False) -> None:
+        if not record_client:
+            self._insert(token)
+            return
+        with self._transaction() as conn:
+            conn.execute(_INSERTS[AccessToken], _encode(token))
+            conn.execute(RECORD_SESSION_CLIENT, (token.session_id, token.client_id, token.created_at))
 
     async def get_access_token(self, token_hash: str, now: float) -> AccessToken | None:
         row = self._fetchone(
@@ -327,6 +374,14 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
     # -- audit -------------------------------------------------------------------------------------
     async def append_audit(self, event: AuditEvent) -> None:
         self._insert(event)
+
+    async def append_audit_many(self, events: Sequence[AuditEvent]) -> None:
+        if len(events) <= 1:  # one event: one autocommitted insert costs less than BEGIN ... COMMIT around it
+            for event in events:
+                self._insert(event)
+            return
+        with self._transaction() as conn:
+            conn.executemany(_INSERTS[AuditEvent], [_encode(event) for event in events])
 
     async def list_audit(
         self,

@@ -68,7 +68,10 @@ DDL: tuple[str, ...] = (
         ended_at REAL,
         end_reason TEXT
     )""",
-    "CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_id, created_at)",
+    # A user's sessions are looked up only while not ended (the concurrency rule at every login, live-session
+    # lists); ended ones stay until the purge, and a full index made each login scan all of them (replaced).
+    "DROP INDEX IF EXISTS sessions_user",
+    "CREATE INDEX IF NOT EXISTS sessions_open_user ON sessions (user_id, created_at) WHERE ended_at IS NULL",
     "CREATE INDEX IF NOT EXISTS sessions_expires ON sessions (expires_at)",
     """CREATE TABLE IF NOT EXISTS codes (
         code_hash TEXT PRIMARY KEY,

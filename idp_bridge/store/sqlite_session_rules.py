@@ -30,6 +30,8 @@ _RAN_OUT = "ended_at IS NULL AND (expires_at <= :now OR last_seen_at + idle_time
 # Whichever deadline passed first (policies.session_rules.expiry): absolute when it is not after the idle one.
 _RAN_OUT_REASON = "CASE WHEN expires_at <= last_seen_at + idle_timeout THEN 'absolute' ELSE 'idle' END"
 
+RECORD_SESSION_CLIENT = "INSERT INTO session_clients VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+_PUT_GROUPS = "INSERT OR REPLACE INTO session_groups VALUES (?, ?)"
 _SESSION_FIELDS = (
     "id", "token_hash", "user_id", "provider_id", "auth_time", "amr", "acr", "created_at", "last_seen_at",
     "expires_at", "idle_timeout", "user_agent", "ip", "ended_at", "end_reason",
@@ -106,7 +108,9 @@ class SQLiteSessionRules:
             conn.execute("UPDATE refresh_tokens SET revoked = 1 WHERE session_id = ? AND revoked = 0", (session.id,))
         return ended
 
-    async def create_session_evicting(self, session: Session, limit: int, now: float) -> Sequence[Session]:
+    async def create_session_evicting(
+        self, session: Session, limit: int, now: float, identity: SessionIdentity | None = None
+    ) -> Sequence[Session]:
         with self._transaction() as conn:
             rows = conn.execute(
                 f"SELECT id, created_at, last_seen_at, idle_timeout, expires_at FROM sessions "  # noqa: S608
@@ -121,6 +125,8 @@ class SQLiteSessionRules:
             names = ", ".join(_SESSION_FIELDS)
             values = ", ".join(f":{n}" for n in _SESSION_FIELDS)
             conn.execute(f"INSERT INTO sessions ({names}) VALUES ({values})", _session_params(session))  # noqa: S608
+            if identity is not None:
+                conn.execute(_PUT_GROUPS, (session.id, identity_json(identity)))
             return evicted
 
     async def end_session_returning(self, session_id: str, now: float, reason: str) -> Session | None:
@@ -186,9 +192,7 @@ class SQLiteSessionRules:
 
     # -- portals per session -----------------------------------------------------------------------
     async def record_session_client(self, session_id: str, client_id: str, now: float) -> None:
-        self._write(
-            "INSERT INTO session_clients VALUES (?, ?, ?) ON CONFLICT DO NOTHING", (session_id, client_id, now)
-        )
+        self._write(RECORD_SESSION_CLIENT, (session_id, client_id, now))
 
     async def list_session_clients(self, session_id: str) -> Sequence[str]:
         rows = self._fetchall(
@@ -197,14 +201,14 @@ class SQLiteSessionRules:
         return [row["client_id"] for row in rows]
 
     async def put_session_groups(self, session_id: str, groups: Sequence[str]) -> None:
-        self._write("INSERT OR REPLACE INTO session_groups VALUES (?, ?)", (session_id, json.dumps(list(groups))))
+        self._write(_PUT_GROUPS, (session_id, json.dumps(list(groups))))
 
     async def get_session_groups(self, session_id: str) -> Sequence[str]:
         rows = self._fetchall("SELECT groups FROM session_groups WHERE session_id = ?", (session_id,))
         return _groups(rows[0]["groups"]) if rows else ()
 
     async def put_session_identity(self, session_id: str, identity: SessionIdentity) -> None:
-        self._write("INSERT OR REPLACE INTO session_groups VALUES (?, ?)", (session_id, identity_json(identity)))
+        self._write(_PUT_GROUPS, (session_id, identity_json(identity)))
 
     async def get_session_identity(self, session_id: str) -> SessionIdentity | None:
         rows = self._fetchall("SELECT groups FROM session_groups WHERE session_id = ?", (session_id,))

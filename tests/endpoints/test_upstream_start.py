@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from starlette.testclient import TestClient
 
 from idp_bridge.bridge import Bridge
-from tests.bridge_harness import authorize_query
+from tests.bridge_harness import authorize_query, error_page_text, free_port, make_config, running_bridge
+from tests.store_peek import counts, last_audit
 
 
 def test_login_hint_prompt_and_max_age_reach_the_upstream(bridge_client: TestClient, bridge: Bridge) -> None:
@@ -34,3 +36,21 @@ def test_prompt_consent_is_not_forwarded(bridge_client: TestClient) -> None:
     response = bridge_client.get("/authorize?" + urlencode(query), follow_redirects=False)
     upstream = parse_qs(urlsplit(response.headers["location"]).query)
     assert "prompt" not in upstream
+
+
+def test_authorize_stores_the_request_with_the_login_flow_and_nothing_when_the_upstream_is_down(
+    tmp_path: Path, upstreams: dict[str, str], key_file: Path
+) -> None:
+    down = f"http://127.0.0.1:{free_port()}"  # nothing listens: discovery fails
+    config = make_config(tmp_path, {**upstreams, "down": down}, key_file=key_file)
+    with running_bridge(config) as client:
+        db = config.store.path
+        ok = client.get("/authorize?" + urlencode(authorize_query(provider_hint="acme")), follow_redirects=False)
+        assert ok.status_code == 303
+        assert (counts(db)["auth_requests"], counts(db)["login_flows"]) == (1, 1)
+        failed = client.get("/authorize?" + urlencode(authorize_query(provider_hint="down")), follow_redirects=False)
+        assert failed.status_code == 502
+        assert error_page_text(failed)[0] == "Sign-in provider unavailable"
+        assert (counts(db)["auth_requests"], counts(db)["login_flows"]) == (1, 1)  # nothing more stored
+        kind, outcome, detail = last_audit(db)
+        assert (kind, outcome, detail["provider_id"]) == ("login.failed", "failure", "down")

@@ -189,6 +189,23 @@ class StoreConformance:
         await store.delete_auth_request(AUTH_REQUEST.id)  # deleting again is a no-op
         await store.delete_auth_request("never-existed")
 
+    async def test_code_consuming_its_auth_request(self, store: Store) -> None:
+        other = dataclasses.replace(AUTH_REQUEST, id="ar-2")
+        await store.put_auth_request(AUTH_REQUEST)
+        await store.put_auth_request(other)
+        await store.put_code(CODE, consumes_request=AUTH_REQUEST.id)
+        assert await store.get_auth_request(AUTH_REQUEST.id, T0) is None
+        assert await store.get_auth_request(other.id, T0) == other
+        assert (await store.take_code(CODE.code_hash, T0 + 1)).code == CODE
+        # All or none: a code that cannot be stored (a duplicate) leaves the request in place.
+        with pytest.raises(DuplicateKey):
+            await store.put_code(CODE, consumes_request=other.id)
+        assert await store.get_auth_request(other.id, T0) == other
+        # A request already gone (or never stored) does not stop the code.
+        second = dataclasses.replace(CODE, code_hash=secret_hash("code-2"))
+        await store.put_code(second, consumes_request="never-existed")
+        assert (await store.take_code(second.code_hash, T0 + 1)).code == second
+
     # -- duplicates --------------------------------------------------------------------------------
     @pytest.mark.parametrize(
         ("first", "second"),
@@ -242,6 +259,17 @@ class StoreConformance:
         await store.put_login_flow(LOGIN_FLOW)
         assert await store.take_login_flow(LOGIN_FLOW.state, T0) == LOGIN_FLOW
         assert await store.take_login_flow(LOGIN_FLOW.state, T0) is None
+
+    async def test_login_flow_stored_with_its_auth_request(self, store: Store) -> None:
+        await store.put_login_flow(LOGIN_FLOW, request=AUTH_REQUEST)
+        assert await store.get_auth_request(AUTH_REQUEST.id, T0) == AUTH_REQUEST
+        assert await store.take_login_flow(LOGIN_FLOW.state, T0) == LOGIN_FLOW
+        # All or none: a flow that cannot be stored (a duplicate state) leaves no request behind.
+        await store.put_login_flow(LOGIN_FLOW)
+        other = dataclasses.replace(AUTH_REQUEST, id="ar-2")
+        with pytest.raises(DuplicateKey):
+            await store.put_login_flow(LOGIN_FLOW, request=other)
+        assert await store.get_auth_request(other.id, T0) is None
 
     async def test_login_flow_unknown(self, store: Store) -> None:
         assert await store.take_login_flow("nope", T0) is None
@@ -494,6 +522,18 @@ class StoreConformance:
         await store.append_audit(EVENT)
         await store.append_audit(bare)
         assert list(await store.list_audit()) == [bare, EVENT]
+
+    async def test_audit_append_many_keeps_order_and_is_all_or_none(self, store: Store) -> None:
+        await store.append_audit_many([])
+        assert list(await store.list_audit()) == []
+        same_time = [AuditEvent(id=f"m-{i}", at=T0, type="t", outcome="success", detail={"i": i}) for i in range(3)]
+        await store.append_audit_many(same_time)
+        await store.append_audit_many([AUDIT[0]])
+        # Newest first; events of the same instant in reverse order of appending.
+        assert list(await store.list_audit()) == [AUDIT[0], *reversed(same_time)]
+        with pytest.raises(DuplicateKey):  # the second event repeats an id: none of the batch is written
+            await store.append_audit_many([AUDIT[1], same_time[0]])
+        assert [e.id for e in await store.list_audit()] == ["e1", "m-2", "m-1", "m-0"]
 
     @pytest.mark.parametrize(
         ("filters", "expected"),

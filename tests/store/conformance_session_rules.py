@@ -160,6 +160,20 @@ class SessionRulesConformance:
         assert list(await store.list_session_clients("sid-1")) == ["b", "a"]
         assert list(await store.list_session_clients("nope")) == []
 
+    async def test_access_token_can_record_its_portal_in_the_same_step(self, store: Store) -> None:
+        await store.put_access_token(ACCESS_TOKEN)  # not asked to: no portal recorded
+        assert list(await store.list_session_clients("sid-1")) == []
+        second = dataclasses.replace(ACCESS_TOKEN, token_hash=secret_hash("at-2"), client_id="b")
+        third = dataclasses.replace(ACCESS_TOKEN, token_hash=secret_hash("at-3"), created_at=T0 + 1)
+        for token in (second, third, dataclasses.replace(second, token_hash=secret_hash("at-4"))):
+            await store.put_access_token(token, record_client=True)
+            assert await store.get_access_token(token.token_hash, T0 + 2) == token
+        assert list(await store.list_session_clients("sid-1")) == ["b", "portal"]
+        # All or none: a token that cannot be stored (a duplicate) records no portal.
+        with pytest.raises(DuplicateKey):
+            await store.put_access_token(dataclasses.replace(third, session_id="sid-2"), record_client=True)
+        assert list(await store.list_session_clients("sid-2")) == []
+
     async def test_session_groups_round_trip(self, store: Store) -> None:
         assert tuple(await store.get_session_groups("sid-1")) == ()
         await store.put_session_groups("sid-1", ["ops", "tier 2"])
@@ -194,6 +208,21 @@ class SessionRulesConformance:
         found = await store.get_session_identities(["sid-1", "sid-2", "sid-4", "sid-9"])
         assert dict(found) == {"sid-1": office, "sid-2": field}
         assert await store.get_session_identities([]) == {}
+
+    async def test_session_groups_stored_with_the_new_session(self, store: Store) -> None:
+        await store.create_session_evicting(session(1), 1, T0, SessionIdentity(groups=("ops", "tier 2")))
+        assert tuple(await store.get_session_groups("sid-1")) == ("ops", "tier 2")
+        facts = SessionIdentity(groups=("ops",), tenant="tid-1", roles=("Technician",))
+        evicted = await store.create_session_evicting(session(2, created_at=T0 + 1), 1, T0 + 1, facts)
+        assert [s.id for s in evicted] == ["sid-1"]
+        assert tuple(await store.get_session_groups("sid-2")) == ("ops",)
+        assert await store.get_session_identity("sid-2") == facts
+        await store.create_session_evicting(session(3, created_at=T0 + 2), 3, T0 + 2)  # no facts: none stored
+        assert tuple(await store.get_session_groups("sid-3")) == ()
+        # All or none: a session that cannot be stored (a duplicate id) leaves no groups behind.
+        with pytest.raises(DuplicateKey):
+            await store.create_session_evicting(session(3, created_at=T0 + 3), 3, T0 + 3, SessionIdentity(("admins",)))
+        assert tuple(await store.get_session_groups("sid-3")) == ()
 
     async def test_expired_session_found_by_token(self, store: Store) -> None:
         await store.create_session(session(1, idle_timeout=10.0))

@@ -112,6 +112,35 @@ async def test_a_file_from_before_sessions_kept_identity_facts_opens_and_works(t
     await store.close()
 
 
+async def test_live_sessions_of_a_user_are_found_without_reading_ended_ones(tmp_path: Path) -> None:
+    """The concurrency rule runs at every login: its lookup uses the index of not-yet-ended sessions, also in a
+    store created before that index replaced the full per-user one."""
+    path = str(tmp_path / "store.db")
+    store = SQLiteStore(path)
+    await store.open()
+    await store.close()
+    with sqlite3.connect(path) as conn:  # a store as the earlier schema left it
+        conn.execute("DROP INDEX sessions_open_user")
+        conn.execute("CREATE INDEX sessions_user ON sessions (user_id, created_at)")
+    conn.close()
+    store = SQLiteStore(path)
+    await store.open()
+    for n in range(1, 6):  # four ended by the limit of one, one live
+        await store.create_session_evicting(session(n, created_at=T0 + n), 1, T0 + n)
+    assert [s.id for s in await store.list_user_sessions("u-1", T0 + 6)] == ["sid-5"]
+    conn = store._conn  # white-box: the plan and the indexes
+    assert conn is not None
+    indexes = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'sessions'")}
+    assert "sessions_open_user" in indexes and "sessions_user" not in indexes
+    live_by_user = "SELECT id FROM sessions WHERE user_id = :u AND ended_at IS NULL AND expires_at > :now"
+    plan = " ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + live_by_user, {"u": "u-1", "now": T0}))
+    assert "USING INDEX sessions_open_user" in plan
+    indexed = conn.execute("SELECT count(*) FROM sessions INDEXED BY sessions_open_user WHERE user_id = 'u-1' "
+                           "AND ended_at IS NULL").fetchone()[0]  # fmt: skip
+    assert indexed == 1  # the ended four are not in it
+    await store.close()
+
+
 async def test_newer_schema_is_refused(tmp_path: Path) -> None:
     path = str(tmp_path / "store.db")
     store = SQLiteStore(path)
