@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-import json
 import secrets
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from idp_bridge.store.base import DuplicateKey, StoreError
 from idp_bridge.store.records import (
@@ -26,13 +23,13 @@ from idp_bridge.store.records import (
 from idp_bridge.store.sqlite_admin import SQLiteAdminMixin
 from idp_bridge.store.sqlite_mfa import SQLiteMFAMixin
 from idp_bridge.store.sqlite_mfa_schema import MFA_ADDED_COLUMNS, MFA_PURGE
+from idp_bridge.store.sqlite_records import INSERTS, decode, encode
 from idp_bridge.store.sqlite_schema import DDL, SCHEMA_VERSION
 from idp_bridge.store.sqlite_session_rules import RECORD_SESSION_CLIENT, SQLiteSessionRules
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
-R = TypeVar("R", bound="DataclassInstance")
 
 CODE_REPLAY_GRACE = 600.0
 """Seconds a code record outlives its expiry, so a late replay is still recognised (and its tokens
@@ -41,69 +38,11 @@ revoked)."""
 BUSY_TIMEOUT_MS = 5000
 """How long a connection waits for another process's write lock before failing."""
 
-_TABLES: dict[type[Any], str] = {
-    AuthRequest: "auth_requests",
-    LoginFlow: "login_flows",
-    Session: "sessions",
-    AuthCode: "codes",
-    AccessToken: "access_tokens",
-    AuditEvent: "audit_events",
-}
-_JSON_FIELDS = frozenset({"amr", "flow_state", "detail"})
-_BOOL_FIELDS = frozenset({"disabled", "revoked"})
 _DUPLICATE_ERRORS = frozenset({sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE})
 
 # A session is live while not ended, before its absolute expiry and its idle deadline (records.Session).
 _LIVE = "ended_at IS NULL AND expires_at > :now AND last_seen_at + idle_timeout > :now"
-
-
-def _insert_sql(cls: type[DataclassInstance]) -> str:
-    names = [f.name for f in dataclasses.fields(cls)]
-    # Table and column names come from the code above, never from input.
-    return f"INSERT INTO {_TABLES[cls]} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)})"  # noqa: S608
-
-
-_INSERTS: dict[type[Any], str] = {cls: _insert_sql(cls) for cls in _TABLES}
 _DELETE_AUTH_REQUEST = "DELETE FROM auth_requests WHERE id = ?"
-
-
-_PLAIN, _JSON, _AMR, _BOOL = range(4)
-
-
-@functools.cache
-def _layout(cls: type[DataclassInstance]) -> tuple[tuple[str, int], ...]:
-    """(field name, how it is stored) for each field of a record class; worked out once per class, as
-    dataclasses.fields() is slow enough to show on every login."""
-
-    def kind(name: str) -> int:
-        if name == "amr":
-            return _AMR
-        return _JSON if name in _JSON_FIELDS else _BOOL if name in _BOOL_FIELDS else _PLAIN
-
-    return tuple((f.name, kind(f.name)) for f in dataclasses.fields(cls))
-
-
-def _encode(record: DataclassInstance) -> dict[str, Any]:
-    """A record's column values: JSON for tuples and dicts, everything else as is."""
-    return {
-        name: json.dumps(getattr(record, name)) if how in (_JSON, _AMR) else getattr(record, name)
-        for name, how in _layout(type(record))
-    }
-
-
-def _decode(cls: type[R], row: sqlite3.Row) -> R:
-    """The record of a row; columns that are not fields of the record (redeemed_at) are ignored."""
-    values: dict[str, Any] = {}
-    for name, how in _layout(cls):
-        value = row[name]
-        if how == _AMR:
-            value = tuple(json.loads(value))
-        elif how == _JSON:
-            value = json.loads(value)
-        elif how == _BOOL:
-            value = bool(value)
-        values[name] = value
-    return cls(**values)
 
 
 def _store_error(path: str, exc: sqlite3.Error) -> StoreError:
@@ -179,7 +118,7 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
             raise _store_error(self._path, exc) from exc
 
     def _insert(self, record: DataclassInstance) -> None:
-        self._write(_INSERTS[type(record)], _encode(record))
+        self._write(INSERTS[type(record)], encode(record))
 
     # -- lifecycle ---------------------------------------------------------------------------------
     async def open(self) -> None:
@@ -228,7 +167,7 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
 
     async def get_auth_request(self, request_id: str, now: float) -> AuthRequest | None:
         row = self._fetchone("SELECT * FROM auth_requests WHERE id = ? AND expires_at > ?", (request_id, now))
-        return None if row is None else _decode(AuthRequest, row)
+        return None if row is None else decode(AuthRequest, row)
 
     async def delete_auth_request(self, request_id: str) -> None:
         self._write(_DELETE_AUTH_REQUEST, (request_id,))
@@ -239,15 +178,15 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
             self._insert(flow)
             return
         with self._transaction() as conn:
-            conn.execute(_INSERTS[AuthRequest], _encode(request))
-            conn.execute(_INSERTS[LoginFlow], _encode(flow))
+            conn.execute(INSERTS[AuthRequest], encode(request))
+            conn.execute(INSERTS[LoginFlow], encode(flow))
 
     async def take_login_flow(self, state: str, now: float) -> LoginFlow | None:
         # An expired flow is deleted too: it is useless either way.
         row = self._fetchone("DELETE FROM login_flows WHERE state = ? RETURNING *", (state,))
         if row is None:
             return None
-        flow = _decode(LoginFlow, row)
+        flow = decode(LoginFlow, row)
         return flow if now < flow.expires_at else None
 
     # -- users -------------------------------------------------------------------------------------
@@ -280,11 +219,11 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
         )
         if row is None:  # pragma: no cover - an upsert with RETURNING always yields its row
             raise StoreError(f"sqlite store {self._path!r}: upsert of a user returned nothing")
-        return _decode(User, row)
+        return decode(User, row)
 
     async def get_user(self, user_id: str) -> User | None:
         row = self._fetchone("SELECT * FROM users WHERE id = ?", (user_id,))
-        return None if row is None else _decode(User, row)
+        return None if row is None else decode(User, row)
 
     # -- sessions ----------------------------------------------------------------------------------
     async def create_session(self, session: Session) -> None:
@@ -295,14 +234,14 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
             f"SELECT * FROM sessions WHERE token_hash = :token_hash AND {_LIVE}",  # noqa: S608 - constant
             {"token_hash": token_hash, "now": now},
         )
-        return None if row is None else _decode(Session, row)
+        return None if row is None else decode(Session, row)
 
     async def get_session(self, session_id: str, now: float) -> Session | None:
         row = self._fetchone(
             f"SELECT * FROM sessions WHERE id = :id AND {_LIVE}",  # noqa: S608 - constant
             {"id": session_id, "now": now},
         )
-        return None if row is None else _decode(Session, row)
+        return None if row is None else decode(Session, row)
 
     async def touch_session(self, session_id: str, now: float) -> None:
         # Only a live session moves: neither an ended nor an expired or idled-out one comes back to life.
@@ -323,7 +262,7 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
             f"SELECT * FROM sessions WHERE user_id = :user_id AND {_LIVE} ORDER BY created_at, id",  # noqa: S608
             {"user_id": user_id, "now": now},
         )
-        return [_decode(Session, row) for row in rows]
+        return [decode(Session, row) for row in rows]
 
     # -- authorization codes -----------------------------------------------------------------------
     async def put_code(self, code: AuthCode, *, consumes_request: str | None = None) -> None:
@@ -331,7 +270,7 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
             self._insert(code)
             return
         with self._transaction() as conn:
-            conn.execute(_INSERTS[AuthCode], _encode(code))
+            conn.execute(INSERTS[AuthCode], encode(code))
             conn.execute(_DELETE_AUTH_REQUEST, (consumes_request,))
 
     async def take_code(self, code_hash: str, now: float) -> CodeTake:
@@ -344,12 +283,12 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
             {"now": now, "h": code_hash},
         )
         if taken is not None:
-            return CodeTake(CodeTakeStatus.OK, _decode(AuthCode, taken))
+            return CodeTake(CodeTakeStatus.OK, decode(AuthCode, taken))
         row = self._fetchone("SELECT * FROM codes WHERE code_hash = ?", (code_hash,))
         if row is None:
             return CodeTake(CodeTakeStatus.UNKNOWN)
         if row["redeemed_at"] is not None:
-            return CodeTake(CodeTakeStatus.REPLAYED, _decode(AuthCode, row))
+            return CodeTake(CodeTakeStatus.REPLAYED, decode(AuthCode, row))
         return CodeTake(CodeTakeStatus.EXPIRED)
 
     # -- access tokens -----------------------------------------------------------------------------
@@ -358,7 +297,7 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
             self._insert(token)
             return
         with self._transaction() as conn:
-            conn.execute(_INSERTS[AccessToken], _encode(token))
+            conn.execute(INSERTS[AccessToken], encode(token))
             conn.execute(RECORD_SESSION_CLIENT, (token.session_id, token.client_id, token.created_at))
 
     async def get_access_token(self, token_hash: str, now: float) -> AccessToken | None:
@@ -366,7 +305,7 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
             "SELECT * FROM access_tokens WHERE token_hash = ? AND expires_at > ? AND revoked = 0",
             (token_hash, now),
         )
-        return None if row is None else _decode(AccessToken, row)
+        return None if row is None else decode(AccessToken, row)
 
     async def revoke_tokens_for_code(self, code_hash: str) -> int:
         return self._write("UPDATE access_tokens SET revoked = 1 WHERE code_hash = ? AND revoked = 0", (code_hash,))
@@ -381,7 +320,7 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
                 self._insert(event)
             return
         with self._transaction() as conn:
-            conn.executemany(_INSERTS[AuditEvent], [_encode(event) for event in events])
+            conn.executemany(INSERTS[AuditEvent], [encode(event) for event in events])
 
     async def list_audit(
         self,
@@ -412,7 +351,7 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
             "ORDER BY at DESC, rowid DESC LIMIT :limit",
             params,
         )
-        return [_decode(AuditEvent, row) for row in rows]
+        return [decode(AuditEvent, row) for row in rows]
 
     # -- housekeeping ------------------------------------------------------------------------------
     async def purge_expired(self, now: float) -> int:
