@@ -10,7 +10,6 @@ from idp_bridge.admin.technicians import effective_role
 from idp_bridge.admin_ui.device_label import device_label
 from idp_bridge.admin_ui.handler import (
     BASE,
-    Refusal,
     admin_render,
     bridge_of,
     form,
@@ -19,6 +18,7 @@ from idp_bridge.admin_ui.handler import (
     redirect,
     require,
 )
+from idp_bridge.admin_ui.query import query_text
 from idp_bridge.admin_ui.viewer import Viewer
 from idp_bridge.store.records import Session, User
 from policies.admin_authorization import Action
@@ -47,18 +47,11 @@ async def rows(
     return [session_row(s, users[s.user_id], now) for s in found]
 
 
-def _filter(request: Request, name: str) -> str | None:
-    value = request.query_params.get(name, "").strip()
-    if len(value) > 64:
-        raise Refusal(400, "bad_filter", "Invalid filter", f"{name}: at most 64 characters (got {len(value)})")
-    return value or None
-
-
 @page
 async def sessions_page(request: Request, viewer: Viewer) -> Response:
     bridge = bridge_of(request)
     require(viewer, Action.SESSIONS_READ, bridge.clock.now())
-    user_id, provider_id = _filter(request, "user_id"), _filter(request, "provider_id")
+    user_id, provider_id = query_text(request, "user_id", 64, PAGE), query_text(request, "provider_id", 64, PAGE)
     return admin_render(
         request, viewer, "sessions.html", sessions=await rows(request, user_id=user_id, provider_id=provider_id),
         user_id=user_id or "", provider_id=provider_id or "", providers=sorted(bridge.config.providers),

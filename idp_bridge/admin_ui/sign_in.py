@@ -9,22 +9,18 @@ path inside the console, and never issue an authorization code.
 
 from __future__ import annotations
 
-import secrets
 from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from idp_bridge.admin_ui.handler import BASE, bridge_of, local_path
+from idp_bridge.built_in_sign_in import built_in_sign_in
 from idp_bridge.config.session_model import ADMIN_CLIENT_ID
-from idp_bridge.endpoints.mfa_gate import step_up_session
 from idp_bridge.endpoints.signed_out import notice_page, signed_out_notice
-from idp_bridge.endpoints.upstream_start import start_upstream
-from idp_bridge.flow import ErrorToPortal, IssueCode, Refuse, StartUpstream, StepUp, after_authorize
 from idp_bridge.oidc.assurance import ACR_MULTI_FACTOR
-from idp_bridge.pages import NO_STORE, error_page
+from idp_bridge.pages import error_page
 from idp_bridge.session_access import live_session
-from idp_bridge.store.records import AuthRequest
 from policies.admin_authorization import RECENT_MFA_SECONDS
 
 
@@ -49,24 +45,7 @@ async def _begin(request: Request, max_age: int | None) -> Response:
         notice = await signed_out_notice(bridge, request, now)
         if notice is not None:  # e.g. ended by an admin: say so before signing in again
             return await notice_page(bridge, request, notice, f"{BASE}/sign-in?next={quote(target)}")
-    auth_request = AuthRequest(
-        id=secrets.token_urlsafe(24), client_id=ADMIN_CLIENT_ID, redirect_uri=target, scope="openid", state=None,
-        nonce=None, code_challenge="-",  # no code is ever issued for console sign-ins
-        prompt=None, max_age=max_age, login_hint=None, acr_values=ACR_MULTI_FACTOR, provider_hint=None,
-        created_at=now, expires_at=now + bridge.config.sessions.login_timeout_seconds,
-    )  # fmt: skip
-    step = after_authorize(auth_request, session, await bridge.policy.rules(), now)
-    if isinstance(step, IssueCode):  # the session already has a (recent enough) second factor
-        return RedirectResponse(target, status_code=303, headers=NO_STORE)
-    if isinstance(step, StepUp) and step.session is not None:
-        return await step_up_session(bridge, request, auth_request, step.session, now)
-    if isinstance(step, Refuse | ErrorToPortal):
-        reason = step.page.audit_code if isinstance(step, Refuse) else step.error
-        await bridge.auditor.record("login.denied", "denied", request=request, client_id=ADMIN_CLIENT_ID, reason=reason)
-        if isinstance(step, Refuse):
-            return error_page(step.page.status, step.page.title, step.page.message)
-        return error_page(403, "Sign-in not possible", step.description)
-    await bridge.store.put_auth_request(auth_request)
-    if isinstance(step, StartUpstream):
-        return await start_upstream(bridge, request, auth_request, step.provider_id, now)
-    return RedirectResponse(f"/login?request={auth_request.id}", status_code=303, headers=NO_STORE)
+    return await built_in_sign_in(
+        bridge, request, client_id=ADMIN_CLIENT_ID, target=target, session=session, acr_values=ACR_MULTI_FACTOR,
+        max_age=max_age, now=now,
+    )

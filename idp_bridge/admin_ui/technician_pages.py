@@ -24,11 +24,11 @@ from idp_bridge.admin_ui.technician_form import is_empty, update_from_form
 from idp_bridge.admin_ui.viewer import Viewer
 from idp_bridge.mfa.services import mfa_services
 from idp_bridge.store.records import User
-from policies.admin_authorization import PRIVILEGED_ROLES, Action, combine_roles
+from policies.admin_authorization import Action, combine_roles, effective_action
+from policies.roles import PRIVILEGE_ORDER
 
 PAGE = f"{BASE}/technicians"
 PAGE_SIZE = 50
-ROLES = ("technician", "auditor", "admin", "super_admin")
 RECENT_EVENTS = 20
 _SIGNS_OUT = frozenset({"role", "method", "enforced"})  # technicians.update's names for the MFA settings
 
@@ -53,7 +53,7 @@ async def find_technician(request: Request) -> User:
 
 def may_change(viewer: Viewer, effective_role: str) -> bool:
     """Whether to show the change forms (the server decides again on every POST)."""
-    needed = Action.ADMINS_MANAGE if effective_role in PRIVILEGED_ROLES else Action.TECHNICIANS_WRITE
+    needed = effective_action(Action.TECHNICIANS_WRITE, effective_role)  # on an Admin: a Super Admin action
     return viewer.may(Action.TECHNICIANS_WRITE) and viewer.may(needed)
 
 
@@ -93,10 +93,10 @@ async def _detail(request: Request, viewer: Viewer, user: User) -> dict[str, Any
               if viewer.may(Action.AUDIT_READ) else [])  # fmt: skip
     return {
         "t": shown, "back": technician_path(user.id), "may_change": may_change(viewer, shown["effective_role"]),
-        "may_set_role": viewer.may(Action.ADMINS_MANAGE), "roles": ROLES,
+        "may_set_role": viewer.may(Action.ADMINS_MANAGE), "roles": PRIVILEGE_ORDER,
         "methods": mfa_services(request).methods(), "default_method": bridge.config.mfa.default_method,
         "sessions": await session_rows(request, user_id=user.id) if viewer.may(Action.SESSIONS_READ) else [],
-        "may_end": shown["effective_role"] not in PRIVILEGED_ROLES or viewer.may(Action.ADMINS_MANAGE),
+        "may_end": viewer.may(effective_action(Action.SESSIONS_END, shown["effective_role"])),
         "events": await audit_rows(bridge, events),
     }  # fmt: skip
 

@@ -10,23 +10,18 @@ returned to.
 
 from __future__ import annotations
 
-import secrets
-
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp_bridge.bridge import Bridge
+from idp_bridge.built_in_sign_in import built_in_sign_in
 from idp_bridge.config.session_model import FORWARD_AUTH_CLIENT_ID
-from idp_bridge.endpoints.mfa_gate import step_up_session
 from idp_bridge.endpoints.signed_out import notice_page, signed_out_notice
-from idp_bridge.endpoints.upstream_start import start_upstream
-from idp_bridge.flow import IssueCode, Refuse, StartUpstream, StepUp, after_authorize
 from idp_bridge.forward_auth_target import return_target, sign_in_url
 from idp_bridge.oidc.assurance import ACR_MULTI_FACTOR
 from idp_bridge.pages import NO_STORE, error_page
 from idp_bridge.request_params import ParameterError, query_params
 from idp_bridge.session_access import live_session
-from idp_bridge.store.records import AuthRequest
 from policies.route_rules import SessionEvidence, matching_rule, meets
 
 _NOT_PROTECTED = (
@@ -57,24 +52,8 @@ async def sign_in(request: Request) -> Response:
         notice = await signed_out_notice(bridge, request, now)
         if notice is not None:
             return await notice_page(bridge, request, notice, sign_in_url(settings, target))
-    auth_request = AuthRequest(
-        id=secrets.token_urlsafe(24), client_id=FORWARD_AUTH_CLIENT_ID, redirect_uri=target.url, scope="openid",
-        state=None, nonce=None, code_challenge="-",  # no code is ever issued for forward-auth sign-ins
-        prompt=None, max_age=rule.mfa_max_age_seconds if rule is not None else None, login_hint=None,
-        acr_values=ACR_MULTI_FACTOR if rule is not None else None, provider_hint=None, created_at=now,
-        expires_at=now + bridge.config.sessions.login_timeout_seconds,
+    return await built_in_sign_in(
+        bridge, request, client_id=FORWARD_AUTH_CLIENT_ID, target=target.url, session=session,
+        acr_values=ACR_MULTI_FACTOR if rule is not None else None,
+        max_age=rule.mfa_max_age_seconds if rule is not None else None, now=now,
     )  # fmt: skip
-    step = after_authorize(auth_request, session, await bridge.policy.rules(), now)
-    if isinstance(step, IssueCode):  # (not reached in practice: a session meeting the rule returned above)
-        return RedirectResponse(target.url, status_code=303, headers=NO_STORE)
-    if isinstance(step, StepUp) and step.session is not None:
-        return await step_up_session(bridge, request, auth_request, step.session, now)
-    if isinstance(step, Refuse):
-        await bridge.auditor.record(
-            "login.denied", "denied", request=request, client_id=FORWARD_AUTH_CLIENT_ID, reason=step.page.audit_code
-        )
-        return error_page(step.page.status, step.page.title, step.page.message)
-    await bridge.store.put_auth_request(auth_request)
-    if isinstance(step, StartUpstream):
-        return await start_upstream(bridge, request, auth_request, step.provider_id, now)
-    return RedirectResponse(f"/login?request={auth_request.id}", status_code=303, headers=NO_STORE)
