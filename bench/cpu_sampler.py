@@ -21,7 +21,7 @@ from types import CodeType, FrameType
 def serve_sampled(out: str, config: str) -> None:
     """`idp-bridge serve --config CONFIG`, sampling its stack on SIGPROF from SIGUSR1 to SIGUSR2 (then writing
     `out`, one `frame;frame;... count` line per distinct stack)."""
-    from idp_bridge.cli import main as cli_main
+    from idp_bridge.cli.main import main as cli_main
 
     stacks, labels = Counter[str](), dict[CodeType, str]()
     paths = sysconfig.get_paths()  # shortest names: relative to site-packages, the stdlib or the checkout

@@ -66,9 +66,9 @@ def fill_store(directory: Path, sessions: int) -> str:
     """`sessions` live sessions (of as many users) in the store; returns the signed cookie of one of them."""
     import asyncio
 
-    from idp_bridge.session_cookie import SessionCookie
-    from idp_bridge.store.records import secret_hash
-    from idp_bridge.store.sqlite import SQLiteStore
+    from idp_bridge.sessions.cookie import SessionCookie
+    from idp_bridge.store.records.core import secret_hash
+    from idp_bridge.store.sqlite.core import SQLiteStore
 
     cfg = config(directory)
     store = SQLiteStore(cfg.store.path)

@@ -16,29 +16,30 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from idp_bridge.admin.policy_source import PolicySource
-from idp_bridge.admin_ui.routes import ADMIN_UI_ROUTES
-from idp_bridge.audit import AuditBuffering, Auditor
+from idp_bridge.admin.api.routes import ADMIN_API_ROUTES
+from idp_bridge.admin.console.routes import ADMIN_UI_ROUTES
+from idp_bridge.audit.recorder import AuditBuffering, Auditor
 from idp_bridge.bridge import Bridge
 from idp_bridge.clock import Clock, SystemClock
 from idp_bridge.config.model import Config
-from idp_bridge.endpoints import authorize, callback, login, metadata, token, userinfo
-from idp_bridge.endpoints.admin_routes import ADMIN_API_ROUTES
-from idp_bridge.endpoints.forward_auth import ForwardAuthFastPath
-from idp_bridge.endpoints.mfa_routes import MFA_ROUTES
-from idp_bridge.forward_auth_target import ForwardAuthSettings
+from idp_bridge.endpoints.routes import ENDPOINT_ROUTES
+from idp_bridge.forward_auth import sign_in as forward_auth_sign_in
+from idp_bridge.forward_auth.check import ForwardAuthFastPath
+from idp_bridge.forward_auth.target import ForwardAuthSettings
+from idp_bridge.mfa.pages.routes import MFA_ROUTES
 from idp_bridge.mfa.services import build_mfa
+from idp_bridge.oidc.portals import PortalRegistry
 from idp_bridge.oidc.signing_keys import SigningKeys
-from idp_bridge.pages import error_page
-from idp_bridge.portals import PortalRegistry
-from idp_bridge.security_headers import SecurityHeaders
-from idp_bridge.session_cookie import SessionCookie
-from idp_bridge.session_end import end_sessions_the_policy_refuses, sweep_expired_sessions
-from idp_bridge.session_routes import SHUTDOWN_DRAIN_SECONDS, session_routes, sweep_periodically
-from idp_bridge.session_runtime import SessionRuntime
-from idp_bridge.store.base import Store
-from idp_bridge.store.sqlite import SQLiteStore
-from idp_bridge.wiring import build_providers
+from idp_bridge.policy.source import PolicySource
+from idp_bridge.provider_factory import build_providers
+from idp_bridge.sessions.cookie import SessionCookie
+from idp_bridge.sessions.end import end_sessions_the_policy_refuses, sweep_expired_sessions
+from idp_bridge.sessions.runtime import SessionRuntime
+from idp_bridge.sessions.sweep import SHUTDOWN_DRAIN_SECONDS, sweep_periodically
+from idp_bridge.store.protocol.core import Store
+from idp_bridge.store.sqlite.core import SQLiteStore
+from idp_bridge.web.pages import error_page
+from idp_bridge.web.security_headers import SecurityHeaders
 from providers.base import Provider
 
 _log = logging.getLogger("idp_bridge")
@@ -128,15 +129,8 @@ def create_app(
                 await http_client.aclose()
 
     routes = [
-        Route("/.well-known/openid-configuration", metadata.openid_configuration, methods=["GET"]),
-        Route("/jwks", metadata.jwks, methods=["GET"]),
-        Route("/authorize", authorize.authorize, methods=["GET", "POST"]),
-        Route("/login", login.choose, methods=["GET"]),
-        Route("/login/{provider_id}", login.start, methods=["GET"]),
-        Route("/callback/{provider_id}", callback.callback, methods=["GET", "POST"]),
-        Route("/token", token.token, methods=["POST"]),
-        Route("/userinfo", userinfo.userinfo, methods=["GET", "POST"]),
-        *session_routes(),
+        *ENDPOINT_ROUTES,
+        Route("/forward-auth/sign-in", forward_auth_sign_in.sign_in, methods=["GET"]),
         *MFA_ROUTES,
         *ADMIN_API_ROUTES,
         *ADMIN_UI_ROUTES,

@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from idp_bridge.admin.policy_source import PolicySource
-from idp_bridge.audit import Auditor
+from idp_bridge.audit.recorder import Auditor
 from idp_bridge.clock import Clock
 from idp_bridge.config.model import Config
+from idp_bridge.oidc.portals import PortalRegistry
 from idp_bridge.oidc.signing_keys import SigningKeys
-from idp_bridge.portals import PortalRegistry
-from idp_bridge.session_cookie import SessionCookie
-from idp_bridge.session_runtime import SessionRuntime
-from idp_bridge.store.base import Store
+from idp_bridge.policy.source import PolicySource
+from idp_bridge.sessions.cookie import SessionCookie
+from idp_bridge.sessions.runtime import SessionRuntime
+from idp_bridge.store.protocol.core import Store
 from providers.base import Provider
 
 

@@ -15,11 +15,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp_bridge.bridge import Bridge
-from idp_bridge.endpoints.mfa_gate import step_up_session
 from idp_bridge.endpoints.upstream_start import start_upstream
 from idp_bridge.flow import ErrorToPortal, IssueCode, Refuse, StartUpstream, StepUp, after_authorize
-from idp_bridge.pages import NO_STORE, error_page
-from idp_bridge.store.records import AuthRequest, Session
+from idp_bridge.mfa.pages.gate import step_up_session
+from idp_bridge.store.records.core import AuthRequest, Session
+from idp_bridge.web.pages import NO_STORE, error_page
 
 
 async def built_in_sign_in(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from idp_bridge.oidc.assurance import ACR_MULTI_FACTOR, mfa_demanded
 from idp_bridge.oidc.errors import PageError
-from idp_bridge.store.records import AuthRequest, Session
+from idp_bridge.store.records.core import AuthRequest, Session
 from policies.allow_list import AllowListRules, decide_provider, providers_for_portal
 from policies.decisions import Deny
 from policies.identity_allow_list import decide_identity, needs_fresh_identity

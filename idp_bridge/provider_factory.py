@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx2
 
 from idp_bridge.clock import Clock
-from idp_bridge.config.model import OIDCProviderConfig, ProviderConfig
+from idp_bridge.config.model import Config, OIDCProviderConfig, ProviderConfig
 from idp_bridge.config.provider_models import (
     EntraProviderConfig,
     GoogleProviderConfig,
@@ -68,6 +68,10 @@ def build_provider(provider_id: str, config: ProviderConfig, http: httpx2.AsyncC
     if isinstance(config, OktaProviderConfig):
         return OktaProvider(provider_id, oidc_like_settings(config), http=http, clock=clock)
     return OIDCProvider(provider_id, oidc_like_settings(config), http=http, clock=clock)
+
+
+def build_providers(config: Config, http: httpx2.AsyncClient, clock: Clock) -> dict[str, Provider]:
+    return {pid: build_provider(pid, pc, http, clock) for pid, pc in config.providers.items()}
 
 
 def identity_rule(config: IdentityRuleConfig) -> IdentityRule:

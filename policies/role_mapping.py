@@ -1,7 +1,7 @@
 """Which role mapped from upstream groups to record at a login: the mapping follows the upstream, except where the
 upstream left the groups out.
 
-The policy's role mappings are evaluated again at every upstream login (idp_bridge/role_mapping.py records the
+The policy's role mappings are evaluated again at every upstream login (idp_bridge/roles/mapping.py records the
 result), so a changed mapping reaches a technician at their next login; live sessions are left as they are.
 """
 

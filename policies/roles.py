@@ -5,7 +5,7 @@ from __future__ import annotations
 
 ROLES = ("super_admin", "admin", "technician", "auditor")
 DEFAULT_ROLE = "technician"
-"""The role of a technician no admin gave one (the technician record's default: store.mfa_records)."""
+"""The role of a technician no admin gave one (the technician record's default: store.records.mfa)."""
 
 PRIVILEGE_ORDER = ("technician", "auditor", "admin", "super_admin")
 """Least to most privileged: an auditor reads everything a technician cannot; an admin also changes technicians."""

@@ -21,7 +21,7 @@ from idp_bridge.flow import (
     choose_provider,
     session_satisfies,
 )
-from idp_bridge.store.records import AuthRequest, Session
+from idp_bridge.store.records.core import AuthRequest, Session
 from policies.allow_list import AllowListRules
 from policies.mfa_requirement import Requirement
 from policies.mfa_trust import UpstreamMFA

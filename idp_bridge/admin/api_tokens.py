@@ -9,9 +9,9 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from idp_bridge.store.admin_records import APIToken
-from idp_bridge.store.base import Store
-from idp_bridge.store.records import secret_hash
+from idp_bridge.store.protocol.core import Store
+from idp_bridge.store.records.admin import APIToken
+from idp_bridge.store.records.core import secret_hash
 from policies.admin_authorization import valid_scopes
 
 PREFIX = "ibt_"

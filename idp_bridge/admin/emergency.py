@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from idp_bridge.store.base import Store
+from idp_bridge.store.protocol.core import Store
 
 MINIMUM = 2
 

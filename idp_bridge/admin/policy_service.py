@@ -13,10 +13,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from idp_bridge.admin.policy_document import PolicyDocument, canonical, diff, parse, to_rules
 from idp_bridge.admin.session_control import end_sessions_refused_by_policy
-from idp_bridge.refused_sessions import refused_sessions
-from idp_bridge.store.admin_records import PolicyVersion
+from idp_bridge.policy.document import PolicyDocument, canonical, diff, parse, to_rules
+from idp_bridge.sessions.refused import refused_sessions
+from idp_bridge.store.records.admin import PolicyVersion
 from policies.allow_list import AllowListRules, decide_provider
 from policies.decisions import Deny
 

@@ -1,6 +1,6 @@
 """Ending sessions on behalf of the security team: the ONE place administration ends sessions.
 
-Everything goes through `idp_bridge.session_end`, so an ended session leaves this worker's session cache at once
+Everything goes through `idp_bridge.sessions.end`, so an ended session leaves this worker's session cache at once
 (other workers within their cache bound), is audited as `session.ended`, and its portals get back-channel logout
 tokens; the browser is told why on its next request (the reason's signed-out message).
 """
@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
-from idp_bridge import session_end
+from idp_bridge.sessions import end as session_end
 
 if TYPE_CHECKING:
     from idp_bridge.bridge import Bridge
-    from idp_bridge.refused_sessions import RefusedSession
-    from idp_bridge.store.records import Session
+    from idp_bridge.sessions.refused import RefusedSession
+    from idp_bridge.store.records.core import Session
     from policies.allow_list import AllowListRules
 
 

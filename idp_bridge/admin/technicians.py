@@ -12,23 +12,23 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from idp_bridge import roles
-from idp_bridge.admin.api_models import TechnicianUpdate
+from idp_bridge.admin.api.models import TechnicianUpdate
 from idp_bridge.admin.session_control import end_sessions_for
 from idp_bridge.mfa import admin as mfa_admin
 from idp_bridge.mfa.factors import issue_recovery_codes
 from idp_bridge.mfa.services import MFAServices
-from idp_bridge.session_end import disable_user
-from idp_bridge.store.records import User
-from idp_bridge.store.session_records import UserSessionSettings
+from idp_bridge.roles import effective as roles
+from idp_bridge.sessions.end import disable_user
+from idp_bridge.store.records.core import User
+from idp_bridge.store.records.session_rules import UserSessionSettings
 
 if TYPE_CHECKING:
     from idp_bridge.bridge import Bridge
 
 
 async def effective_role(bridge: Bridge, user_id: str) -> str:
-    """The local role combined with the role mapped from upstream groups at the last login (idp_bridge/roles.py,
-    the same answer the MFA requirement and the session rules read)."""
+    """The local role combined with the role mapped from upstream groups at the last login
+    (idp_bridge/roles/effective.py, the same answer the MFA requirement and the session rules read)."""
     return await roles.effective_role(bridge.store, user_id)
 
 

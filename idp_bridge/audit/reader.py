@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from starlette.responses import Response
 
-from idp_bridge.audit import Auditor
-from idp_bridge.store.base import Store
-from idp_bridge.store.records import AuditEvent
+from idp_bridge.audit.recorder import Auditor
+from idp_bridge.store.protocol.core import Store
+from idp_bridge.store.records.core import AuditEvent
 
 EXPORT_FILENAME = "idp-bridge-audit.jsonl"
 

@@ -17,8 +17,8 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from idp_bridge.clock import Clock
-from idp_bridge.store.base import Store
-from idp_bridge.store.records import AuditEvent
+from idp_bridge.store.protocol.core import Store
+from idp_bridge.store.records.core import AuditEvent
 
 _log = logging.getLogger("idp_bridge.audit")
 

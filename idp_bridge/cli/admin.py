@@ -20,11 +20,11 @@ import httpx2
 
 from idp_bridge.admin import policy_service
 from idp_bridge.admin.api_tokens import TokenRequestInvalid, create_token, parse_lifetime
-from idp_bridge.admin.policy_document import PolicyInvalid, canonical, parse
 from idp_bridge.bridge import Bridge
 from idp_bridge.config.loader import ConfigError, load_config
 from idp_bridge.config.model import Config
-from idp_bridge.store.sqlite import SQLiteStore
+from idp_bridge.policy.document import PolicyInvalid, canonical, parse
+from idp_bridge.store.sqlite.core import SQLiteStore
 from policies.admin_authorization import SCOPES
 
 

@@ -61,7 +61,7 @@ def _check_config(args: argparse.Namespace) -> int:
     if not problems and args.online:
         import asyncio
 
-        from idp_bridge.online_check import online_problems
+        from idp_bridge.cli.online_check import online_problems
 
         problems = asyncio.run(online_problems(load_config(args.config)))
     if problems:
@@ -69,7 +69,7 @@ def _check_config(args: argparse.Namespace) -> int:
             print(problem)
         return 2
     print(f"{args.config}: OK" + (" (upstream providers reachable and consistent)" if args.online else ""))
-    from idp_bridge.admin_cli import emergency_warning
+    from idp_bridge.cli.admin import emergency_warning
 
     warning = emergency_warning(load_config(args.config))
     if warning:
@@ -95,10 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("config")
     check.add_argument("--online", action="store_true", help="also fetch each provider's discovery document and JWKS")
     check.set_defaults(func=_check_config)
-    from idp_bridge.mfa_cli import add_mfa_commands
+    from idp_bridge.cli.mfa import add_mfa_commands
 
     add_mfa_commands(sub)
-    from idp_bridge.admin_cli import add_admin_commands
+    from idp_bridge.cli.admin import add_admin_commands
 
     add_admin_commands(sub)
     return parser

@@ -14,7 +14,7 @@ from idp_bridge.bridge import Bridge
 from idp_bridge.config.loader import ConfigError, load_config
 from idp_bridge.config.model import Config
 from idp_bridge.mfa import admin
-from idp_bridge.roles import effective_role
+from idp_bridge.roles.effective import effective_role
 from policies.roles import ROLES
 
 

@@ -1,6 +1,6 @@
 """Configuration of role mappings: upstream groups and Entra app roles that give an admin role (validation only).
 
-The same model is a part of the editable policy document (idp_bridge/admin/policy_document.py); the config file's
+The same model is a part of the editable policy document (idp_bridge/policy/document.py); the config file's
 `[policy] role_mappings` are its version 1. A mapping is evaluated at each upstream login, never for live sessions.
 """
 

@@ -6,16 +6,16 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp_bridge.bridge import Bridge
-from idp_bridge.browser_session import current_session, redirect_with_code
-from idp_bridge.endpoints.mfa_gate import step_up_session
 from idp_bridge.endpoints.signed_out import notice_page, signed_out_notice
 from idp_bridge.endpoints.upstream_start import start_upstream
 from idp_bridge.flow import ErrorToPortal, IssueCode, Refuse, StartUpstream, StepUp, after_authorize
+from idp_bridge.mfa.pages.gate import step_up_session
 from idp_bridge.oidc.authorize_request import AuthorizeError, validate_authorize
 from idp_bridge.oidc.errors import PageError
-from idp_bridge.pages import NO_STORE, error_page
-from idp_bridge.portal_redirect import error_redirect
-from idp_bridge.request_params import ParameterError, all_params
+from idp_bridge.sessions.browser import current_session, redirect_with_code
+from idp_bridge.web.pages import NO_STORE, error_page
+from idp_bridge.web.portal_redirect import error_redirect
+from idp_bridge.web.request_params import ParameterError, all_params
 
 
 async def authorize(request: Request) -> Response:

@@ -6,12 +6,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from idp_bridge.bridge import Bridge
-from idp_bridge.endpoints.mfa_gate import after_upstream_login
 from idp_bridge.endpoints.upstream_start import binding_matches
 from idp_bridge.flow import Refuse, after_upstream
-from idp_bridge.pages import error_page
-from idp_bridge.request_params import ParameterError, all_params
-from idp_bridge.role_mapping import record_mapped_role
+from idp_bridge.mfa.pages.gate import after_upstream_login
+from idp_bridge.roles.mapping import record_mapped_role
+from idp_bridge.web.pages import error_page
+from idp_bridge.web.request_params import ParameterError, all_params
 from providers.base import CallbackInvalid, ProviderError, TokenRejected, UpstreamDenied
 from providers.upstream_http import sanitize
 

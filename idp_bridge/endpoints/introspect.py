@@ -9,9 +9,9 @@ from starlette.responses import JSONResponse, Response
 from idp_bridge.bridge import Bridge
 from idp_bridge.endpoints.token import oauth_error_response
 from idp_bridge.oidc.errors import OAuthError
-from idp_bridge.pages import NO_STORE
-from idp_bridge.request_params import ParameterError, form_params
-from idp_bridge.store.records import secret_hash
+from idp_bridge.store.records.core import secret_hash
+from idp_bridge.web.pages import NO_STORE
+from idp_bridge.web.request_params import ParameterError, form_params
 
 _INACTIVE = {"active": False}
 

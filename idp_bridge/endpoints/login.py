@@ -11,9 +11,9 @@ from idp_bridge.bridge import Bridge
 from idp_bridge.config.session_model import ADMIN_CLIENT_ID, FORWARD_AUTH_CLIENT_ID
 from idp_bridge.endpoints.upstream_start import start_upstream
 from idp_bridge.flow import Refuse, StartUpstream, before_upstream, choose_provider
-from idp_bridge.pages import error_page, render
-from idp_bridge.request_params import ParameterError, query_params
-from idp_bridge.store.records import AuthRequest
+from idp_bridge.store.records.core import AuthRequest
+from idp_bridge.web.pages import error_page, render
+from idp_bridge.web.request_params import ParameterError, query_params
 
 _BUILT_IN_NAMES = {FORWARD_AUTH_CLIENT_ID: "the protected applications", ADMIN_CLIENT_ID: "the admin console"}
 _EXPIRED = "This sign-in request has expired or is unknown. Go back to the application and start signing in again."

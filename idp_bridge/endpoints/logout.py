@@ -21,11 +21,11 @@ from starlette.responses import RedirectResponse, Response
 from idp_bridge.bridge import Bridge
 from idp_bridge.endpoints.session_page import timer_context
 from idp_bridge.oidc.errors import PageError
-from idp_bridge.pages import NO_STORE, error_page, render
-from idp_bridge.request_params import ParameterError, all_params
-from idp_bridge.session_access import live_session
-from idp_bridge.session_end import end_session
-from idp_bridge.store.records import Session, secret_hash
+from idp_bridge.sessions.access import live_session
+from idp_bridge.sessions.end import end_session
+from idp_bridge.store.records.core import Session, secret_hash
+from idp_bridge.web.pages import NO_STORE, error_page, render
+from idp_bridge.web.request_params import ParameterError, all_params
 
 
 @dataclass(frozen=True)

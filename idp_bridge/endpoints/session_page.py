@@ -8,10 +8,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from idp_bridge.bridge import Bridge
-from idp_bridge.pages import NO_STORE, render
-from idp_bridge.session_access import age, live_session
-from idp_bridge.session_cache import CachedSession
-from idp_bridge.session_csrf import csrf_token_matches, session_csrf_token
+from idp_bridge.sessions.access import age, live_session
+from idp_bridge.sessions.cache import CachedSession
+from idp_bridge.sessions.csrf import csrf_token_matches, session_csrf_token
+from idp_bridge.web.pages import NO_STORE, render
 from policies.session_rules import seconds_left, should_warn
 
 TIMER_JS = """(() => {

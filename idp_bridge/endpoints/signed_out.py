@@ -7,9 +7,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from idp_bridge.bridge import Bridge
-from idp_bridge.pages import render
-from idp_bridge.store.records import secret_hash
-from idp_bridge.store.session_records import EndNotice
+from idp_bridge.store.records.core import secret_hash
+from idp_bridge.store.records.session_rules import EndNotice
+from idp_bridge.web.pages import render
 
 MESSAGES = {
     "evicted": "You were signed out because your account signed in on another device.",

@@ -7,11 +7,11 @@ from starlette.responses import JSONResponse, Response
 
 from idp_bridge.bridge import Bridge
 from idp_bridge.oidc.errors import OAuthError
-from idp_bridge.oidc.refresh_grant import RefreshReused, issue_refresh_token, refresh_grant
 from idp_bridge.oidc.token_exchange import ReplayedCode, exchange_code
 from idp_bridge.oidc.token_minting import TokenLifetimes
-from idp_bridge.pages import NO_STORE
-from idp_bridge.request_params import ParameterError, form_params
+from idp_bridge.sessions.refresh_tokens import RefreshReused, issue_refresh_token, refresh_grant
+from idp_bridge.web.pages import NO_STORE
+from idp_bridge.web.request_params import ParameterError, form_params
 
 
 def oauth_error_response(exc: OAuthError) -> JSONResponse:

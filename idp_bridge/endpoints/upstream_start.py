@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp_bridge.bridge import Bridge
-from idp_bridge.pages import NO_STORE, error_page
-from idp_bridge.store.records import AuthRequest, LoginFlow, secret_hash
+from idp_bridge.store.records.core import AuthRequest, LoginFlow, secret_hash
+from idp_bridge.web.pages import NO_STORE, error_page
 from providers.base import LoginOptions, ProviderError
 
 

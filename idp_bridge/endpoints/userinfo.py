@@ -7,9 +7,9 @@ from starlette.responses import JSONResponse, Response
 
 from idp_bridge.bridge import Bridge
 from idp_bridge.oidc.token_minting import profile_claims
-from idp_bridge.pages import NO_STORE
-from idp_bridge.session_end import expire_session
-from idp_bridge.store.records import secret_hash
+from idp_bridge.sessions.end import expire_session
+from idp_bridge.store.records.core import secret_hash
+from idp_bridge.web.pages import NO_STORE
 
 
 async def _unauthorized(

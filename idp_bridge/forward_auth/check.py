@@ -5,7 +5,7 @@ with `Location:` the sign-in URL for the snippet's `error_page 401`) or a redire
 Each check counts as activity for the idle timer.
 
 This is the hot path, served by an ASGI middleware ahead of routing: one pass over the raw headers, a raw-HMAC
-cookie check, the per-worker session cache (see session_cache.py for the staleness bound) and pre-encoded
+cookie check, the per-worker session cache (see sessions/cache.py for the staleness bound) and pre-encoded
 response headers. No audit write for an ordinary signed-out request; one for a forged cookie or a
 malformed/unprotected target.
 """
@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from idp_bridge.bridge import Bridge
-from idp_bridge.forward_auth_target import Target, sign_in_url, target_from_headers
-from idp_bridge.session_access import live_session
+from idp_bridge.forward_auth.target import Target, sign_in_url, target_from_headers
+from idp_bridge.sessions.access import live_session
 from policies.route_rules import SessionEvidence, matching_rule, meets
 
 PATHS = {"/forward-auth": False, "/forward-auth/redirect": True}  # path -> redirect mode

@@ -17,11 +17,11 @@ from idp_bridge.bridge import Bridge
 from idp_bridge.built_in_sign_in import built_in_sign_in
 from idp_bridge.config.session_model import FORWARD_AUTH_CLIENT_ID
 from idp_bridge.endpoints.signed_out import notice_page, signed_out_notice
-from idp_bridge.forward_auth_target import return_target, sign_in_url
+from idp_bridge.forward_auth.target import return_target, sign_in_url
 from idp_bridge.oidc.assurance import ACR_MULTI_FACTOR
-from idp_bridge.pages import NO_STORE, error_page
-from idp_bridge.request_params import ParameterError, query_params
-from idp_bridge.session_access import live_session
+from idp_bridge.sessions.access import live_session
+from idp_bridge.web.pages import NO_STORE, error_page
+from idp_bridge.web.request_params import ParameterError, query_params
 from policies.route_rules import SessionEvidence, matching_rule, meets
 
 _NOT_PROTECTED = (

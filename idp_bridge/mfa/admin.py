@@ -12,8 +12,8 @@ from typing import Any
 from starlette.requests import Request
 
 from idp_bridge.bridge import Bridge
-from idp_bridge.session_end import end_user_sessions
-from idp_bridge.store.mfa_records import TechnicianMFASettings
+from idp_bridge.sessions.end import end_user_sessions
+from idp_bridge.store.records.mfa import TechnicianMFASettings
 
 
 async def sign_out_everywhere(bridge: Bridge, user_id: str, reason: str, request: Request | None = None) -> int:

@@ -11,8 +11,8 @@ from idp_bridge.mfa import recovery_codes, totp
 from idp_bridge.mfa.otp_delivery import DeliveryFailed, mask_email, mask_phone, new_code, send_email, send_sms
 from idp_bridge.mfa.secret_box import SecretBoxError
 from idp_bridge.mfa.services import MFAServices
-from idp_bridge.store.base import Store
-from idp_bridge.store.mfa_records import OTPChallenge, OTPCheck, OTPDelivery, RecoveryCodeUse, TOTPAuthenticator
+from idp_bridge.store.protocol.core import Store
+from idp_bridge.store.records.mfa import OTPChallenge, OTPCheck, OTPDelivery, RecoveryCodeUse, TOTPAuthenticator
 from policies.mfa_attempts import is_locked, wait_seconds
 
 

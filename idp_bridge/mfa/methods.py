@@ -4,8 +4,8 @@ the authenticator app (which always works without a destination)."""
 from __future__ import annotations
 
 from idp_bridge.mfa.services import MFAServices
-from idp_bridge.store.mfa_records import TechnicianMFASettings
-from idp_bridge.store.records import User
+from idp_bridge.store.records.core import User
+from idp_bridge.store.records.mfa import TechnicianMFASettings
 
 METHOD_NAMES = {"totp": "Authenticator app", "email": "Email code", "sms": "SMS code"}
 

@@ -8,12 +8,12 @@ import secrets
 from starlette.requests import Request
 from starlette.responses import Response
 
-from idp_bridge.audit import Auditor
+from idp_bridge.audit.recorder import Auditor
 from idp_bridge.mfa.cookies import DeviceClaim
 from idp_bridge.mfa.services import MFAServices
-from idp_bridge.store.base import Store
-from idp_bridge.store.mfa_records import RememberedDevice
-from idp_bridge.store.records import secret_hash
+from idp_bridge.store.protocol.core import Store
+from idp_bridge.store.records.core import secret_hash
+from idp_bridge.store.records.mfa import RememberedDevice
 
 DAY = 86400
 

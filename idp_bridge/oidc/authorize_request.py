@@ -11,8 +11,8 @@ import secrets
 from collections.abc import Mapping
 
 from idp_bridge.oidc.errors import OAuthError, PageError
-from idp_bridge.portals import PortalRegistry
-from idp_bridge.store.records import AuthRequest
+from idp_bridge.oidc.portals import PortalRegistry
+from idp_bridge.store.records.core import AuthRequest
 
 _PKCE_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # base64url(SHA-256) without padding
 _MAX_AGE = re.compile(r"[0-9]{1,9}")  # ASCII digits only: str.isdigit() also accepts '¹', which int() refuses

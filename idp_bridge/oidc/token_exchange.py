@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from idp_bridge.oidc.errors import OAuthError
+from idp_bridge.oidc.portals import Portal
 from idp_bridge.oidc.signing_keys import SigningKeys
 from idp_bridge.oidc.token_minting import Grant, TokenLifetimes, mint_tokens
-from idp_bridge.portals import Portal
-from idp_bridge.store.base import Store
-from idp_bridge.store.records import AuthCode, CodeTakeStatus, Session, User, secret_hash
+from idp_bridge.store.protocol.core import Store
+from idp_bridge.store.records.core import AuthCode, CodeTakeStatus, Session, User, secret_hash
 
 _VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")  # RFC 7636 §4.1
 

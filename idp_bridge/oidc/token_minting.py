@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from idp_bridge.oidc.signing_keys import SigningKeys
-from idp_bridge.store.base import Store
-from idp_bridge.store.records import AccessToken, User, secret_hash
+from idp_bridge.store.protocol.core import Store
+from idp_bridge.store.records.core import AccessToken, User, secret_hash
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ Providers and portals themselves (secrets, URLs) stay in the config file. The co
 are version 1 of this document when the store holds none.
 
 Role mappings are evaluated at each upstream login and the result recorded for the technician (the mapped role,
-combined with the local one by idp_bridge/roles.py); a changed mapping therefore needs nothing done to live
+combined with the local one by idp_bridge/roles/effective.py); a changed mapping therefore needs nothing done to live
 sessions, and reaches each technician at their next login. Allowed providers, in contrast, end live sessions on
 save (admin/policy_service.py).
 """
@@ -153,7 +153,7 @@ def mapped_role(
 ) -> str | None:
     """The most privileged role the role mappings give an identity with these upstream groups and app roles.
 
-    Evaluated at each upstream login (idp_bridge/role_mapping.py records the result for the technician), so a
+    Evaluated at each upstream login (idp_bridge/roles/mapping.py records the result for the technician), so a
     changed mapping needs nothing done to live sessions: it applies from the technician's next login on."""
     return most_privileged(
         *(

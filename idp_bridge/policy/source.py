@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 import logging
 
-from idp_bridge.admin.policy_document import PolicyDocument, PolicyInvalid, from_config, parse, to_rules
 from idp_bridge.clock import Clock
 from idp_bridge.config.model import Config
-from idp_bridge.store.base import Store
+from idp_bridge.policy.document import PolicyDocument, PolicyInvalid, from_config, parse, to_rules
+from idp_bridge.store.protocol.core import Store
 from policies.allow_list import AllowListRules
 
 REFRESH_SECONDS = 1.0

@@ -3,15 +3,15 @@ admin authorization).
 
 The effective role is the more privileged of the local role (the technician record: admin API, `idp-bridge mfa
 set-role`) and the role mapped from upstream groups/app roles by the policy, recorded at the technician's last
-upstream login (idp_bridge/role_mapping.py). A mapping can add privilege, never take a local role away
+upstream login (idp_bridge/roles/mapping.py). A mapping can add privilege, never take a local role away
 (policies.admin_authorization.combine_roles). This module reads only the store, so both the login path and
 idp_bridge/admin import it without cycles.
 """
 
 from __future__ import annotations
 
-from idp_bridge.store.base import Store
-from idp_bridge.store.mfa_records import TechnicianMFASettings
+from idp_bridge.store.protocol.core import Store
+from idp_bridge.store.records.mfa import TechnicianMFASettings
 from policies.admin_authorization import combine_roles
 from policies.mfa_requirement import TechnicianMFA
 

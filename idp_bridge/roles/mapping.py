@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from idp_bridge.admin.policy_document import mapped_role, maps_groups
 from idp_bridge.bridge import Bridge
-from idp_bridge.store.admin_records import MappedRole
+from idp_bridge.policy.document import mapped_role, maps_groups
+from idp_bridge.store.records.admin import MappedRole
 from policies.role_mapping import next_mapped_role
 from providers.base import Identity
 

@@ -8,10 +8,10 @@ ran out is ended on the spot (lazy expiry, with back-channel logouts), and a dis
 from __future__ import annotations
 
 from idp_bridge.bridge import Bridge
-from idp_bridge.header_values import identity_headers
-from idp_bridge.session_cache import CachedSession
-from idp_bridge.session_end import end_user_sessions, expire_session_by_token
-from idp_bridge.store.records import Session, secret_hash
+from idp_bridge.sessions.cache import CachedSession
+from idp_bridge.sessions.end import end_user_sessions, expire_session_by_token
+from idp_bridge.store.records.core import Session, secret_hash
+from idp_bridge.web.header_values import identity_headers
 from policies.session_rules import Expiry, SessionAge, expiry, needs_activity_write
 
 

@@ -12,8 +12,8 @@ from typing import Any
 import httpx2
 
 from idp_bridge.bridge import Bridge
-from idp_bridge.store.records import Session
-from idp_bridge.store.session_records import LogoutDelivery
+from idp_bridge.store.records.core import Session
+from idp_bridge.store.records.session_rules import LogoutDelivery
 
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 LOGOUT_TOKEN_LIFETIME = 120

@@ -10,13 +10,13 @@ from starlette.responses import RedirectResponse, Response
 from idp_bridge.bridge import Bridge
 from idp_bridge.config.session_model import BUILT_IN_CLIENTS
 from idp_bridge.oidc.assurance import Assurance, upstream_assurance
-from idp_bridge.pages import NO_STORE
-from idp_bridge.portal_redirect import portal_redirect
-from idp_bridge.session_access import live_session
-from idp_bridge.session_end import end_session
-from idp_bridge.session_limits import longest_lifetime, open_session, rules_for_user
-from idp_bridge.store.records import AuthCode, AuthRequest, Session, User, secret_hash
-from idp_bridge.store.session_records import SessionIdentity
+from idp_bridge.sessions.access import live_session
+from idp_bridge.sessions.end import end_session
+from idp_bridge.sessions.limits import longest_lifetime, open_session, rules_for_user
+from idp_bridge.store.records.core import AuthCode, AuthRequest, Session, User, secret_hash
+from idp_bridge.store.records.session_rules import SessionIdentity
+from idp_bridge.web.pages import NO_STORE
+from idp_bridge.web.portal_redirect import portal_redirect
 from providers.base import Identity
 
 
@@ -24,7 +24,7 @@ async def current_session(bridge: Bridge, request: Request, now: float) -> Sessi
     token = bridge.session_cookie.read(request)
     if token is None:
         return None
-    # Read from the store (not the per-worker cache); expiry enforced, activity recorded (session_access.py).
+    # Read from the store (not the per-worker cache); expiry enforced, activity recorded (sessions/access.py).
     entry = await live_session(bridge, token, now, cached=False)
     return entry.session if entry is not None else None
 

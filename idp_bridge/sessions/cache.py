@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from idp_bridge.store.records import Session
+from idp_bridge.store.records.core import Session
 
 REVALIDATE_SECONDS = 1.0
 MAX_ENTRIES = 100_000

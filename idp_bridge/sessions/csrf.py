@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from idp_bridge.store.records import secret_hash
+from idp_bridge.store.records.core import secret_hash
 
 
 def session_csrf_token(secret_key: str, cookie_token: str, purpose: str) -> str:

@@ -13,11 +13,11 @@ from collections.abc import Sequence
 
 from starlette.requests import Request
 
-from idp_bridge.backchannel import schedule_logouts
 from idp_bridge.bridge import Bridge
-from idp_bridge.refused_sessions import RefusedSession, refused_sessions
-from idp_bridge.store.records import Session
-from idp_bridge.store.session_records import END_REASONS
+from idp_bridge.sessions.backchannel import schedule_logouts
+from idp_bridge.sessions.refused import RefusedSession, refused_sessions
+from idp_bridge.store.records.core import Session
+from idp_bridge.store.records.session_rules import END_REASONS
 from policies.allow_list import PROVIDER_NOT_ALLOWED, AllowListRules
 
 _log = logging.getLogger("idp_bridge.sessions")

@@ -10,10 +10,10 @@ from starlette.requests import Request
 
 from idp_bridge.bridge import Bridge
 from idp_bridge.config.model import SessionConfig
-from idp_bridge.roles import effective_role
-from idp_bridge.session_end import after_ended
-from idp_bridge.store.records import Session
-from idp_bridge.store.session_records import SessionIdentity
+from idp_bridge.roles.effective import effective_role
+from idp_bridge.sessions.end import after_ended
+from idp_bridge.store.records.core import Session
+from idp_bridge.store.records.session_rules import SessionIdentity
 from policies.roles import ROLES
 from policies.session_rules import EffectiveRules, RoleRules, UserOverrides, effective_rules
 from providers.base import Identity
@@ -37,8 +37,8 @@ def longest_lifetime(cfg: SessionConfig) -> int:
 
 
 async def rules_for_user(bridge: Bridge, user_id: str, role: str | None = None) -> EffectiveRules:
-    """The role is the technician's effective role (local combined with mapped: idp_bridge/roles.py, the one the
-    MFA requirement reads too; pass `role` when the caller has it); the technician's own idle timeout, lifetime and
+    """The role is the technician's effective role (local combined with mapped: idp_bridge/roles/effective.py, the one
+    the MFA requirement reads too; pass `role` when the caller has it); the technician's own idle timeout, lifetime and
     limit from user_session_settings."""
     role = role or await effective_role(bridge.store, user_id)
     own = await bridge.store.get_user_session_settings(user_id)

@@ -10,11 +10,11 @@ from typing import Any
 
 from idp_bridge.bridge import Bridge
 from idp_bridge.oidc.errors import OAuthError
+from idp_bridge.oidc.portals import Portal
 from idp_bridge.oidc.token_minting import Grant, TokenLifetimes, mint_tokens
-from idp_bridge.portals import Portal
-from idp_bridge.session_end import expire_session
-from idp_bridge.store.records import Session, User, secret_hash
-from idp_bridge.store.session_records import RefreshStatus, RefreshToken
+from idp_bridge.sessions.end import expire_session
+from idp_bridge.store.records.core import Session, User, secret_hash
+from idp_bridge.store.records.session_rules import RefreshStatus, RefreshToken
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Which live sessions an allow-list policy refuses, and why: session_end ends them, the policy dry run lists them.
 
 A session is refused when its provider is no longer allowed, or when the identity facts its login recorded (tenant,
-groups, app roles, group overage: store.session_records.SessionIdentity) fail the provider's global identity rule
+groups, app roles, group overage: store.records.session_rules.SessionIdentity) fail the provider's global identity rule
 (policies.allow_list.decide_live_session). Sessions opened before sessions kept those facts cannot be judged on
 them and are kept.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from idp_bridge.store.base import Store
-from idp_bridge.store.records import Session
+from idp_bridge.store.protocol.core import Store
+from idp_bridge.store.records.core import Session
 from policies.allow_list import AllowListRules, decide_live_session
 from policies.decisions import Deny
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx2
 
-from idp_bridge.forward_auth_target import ForwardAuthSettings
-from idp_bridge.session_cache import SessionCache
+from idp_bridge.forward_auth.target import ForwardAuthSettings
+from idp_bridge.sessions.cache import SessionCache
 
 _log = logging.getLogger("idp_bridge.sessions")
 

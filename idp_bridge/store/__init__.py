@@ -1,1 +1,1 @@
-"""Persistence: the Store protocol (store.base), its records (store.records) and backends."""
+"""Persistence: the Store protocol (store.protocol.core), its records (store.records.core) and backends."""

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from starlette.responses import RedirectResponse
 
-from idp_bridge.pages import NO_STORE
+from idp_bridge.web.pages import NO_STORE
 
 
 def portal_redirect(redirect_uri: str, params: dict[str, str | None], issuer: str) -> RedirectResponse:

@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator, Sequence
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
-from idp_bridge.audit import AuditBuffering, Auditor
+from idp_bridge.audit.recorder import AuditBuffering, Auditor
 from idp_bridge.clock import FrozenClock
-from idp_bridge.store.records import AuditEvent
-from idp_bridge.store.sqlite import SQLiteStore
+from idp_bridge.store.records.core import AuditEvent
+from idp_bridge.store.sqlite.core import SQLiteStore
 
 SCOPE: Scope = {"type": "http", "method": "GET", "path": "/", "headers": []}
 

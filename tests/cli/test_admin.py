@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from idp_bridge.cli import main
+from idp_bridge.cli.main import main
 from idp_bridge.config.model import Config
 from tests.store_peek import audit_types
 

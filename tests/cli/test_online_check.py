@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from idp_bridge.cli import main
+from idp_bridge.cli.main import main
 from idp_bridge.clock import FrozenClock
 from tests.config.loader_harness import BASE, write
 from tests.providers.mimic_entra import TENANT_A, MimicEntra

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from idp_bridge.admin.policy_document import from_config
 from idp_bridge.config.loader import ConfigError, load_config
+from idp_bridge.policy.document import from_config
 from tests.config.loader_harness import EXTRA_PROVIDER, edited, problems_for, write
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from idp_bridge.admin.policy_document import from_config, mapped_role
 from idp_bridge.demo.runner import demo_config
 from idp_bridge.demo.upstream import DEMO_USERS
+from idp_bridge.policy.document import from_config, mapped_role
 
 
 def test_the_demo_policy_maps_bobs_group_to_super_admin_on_both_upstreams(tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ from starlette.testclient import TestClient
 
 from idp_bridge.clock import FrozenClock
 from tests.bridge_harness import error_page_text, other_browser
+from tests.session_fixtures import BridgeFactory, bridge_of, portal_login
 from tests.session_harness import LogoutReceiver, jwks_of, validate_logout_token
-from tests.sessions.conftest import BridgeFactory, bridge_of, portal_login
 from tests.store_peek import last_audit, live_sessions
 
 SIGNED_OUT = "http://127.0.0.1:7001/signed-out"

@@ -7,7 +7,7 @@ import re
 
 from idp_bridge.clock import FrozenClock
 from tests.bridge_harness import other_browser
-from tests.sessions.conftest import BridgeFactory, portal_login
+from tests.session_fixtures import BridgeFactory, portal_login
 from tests.store_peek import last_audit
 
 

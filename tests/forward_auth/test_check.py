@@ -10,9 +10,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from idp_bridge.clock import FrozenClock
-from idp_bridge.store.records import Session, secret_hash
+from idp_bridge.store.records.core import Session, secret_hash
 from tests.bridge_harness import LoginDriver, other_browser
-from tests.sessions.conftest import BridgeFactory, bridge_of, run_in_bridge
+from tests.session_fixtures import BridgeFactory, bridge_of, run_in_bridge
 from tests.store_peek import last_audit
 
 APP = "app.test"
@@ -75,7 +75,7 @@ def test_protected_prefix_needs_recent_mfa(fa: TestClient, clock: FrozenClock) -
     for uri in ("/admin", "/admin/users", "/public/../admin", "/%61dmin"):
         assert _check(fa, uri=uri).status_code == 401, uri  # type: ignore[attr-defined]
     # alice's session has no MFA: the sign-in page steps it up with the local second factor (no upstream login;
-    # tests/sessions/test_forward_auth_step_up.py walks through it)
+    # tests/forward_auth/test_sign_in.py walks through it)
     page = fa.get(f"/forward-auth/sign-in?rd={quote(f'https://{APP}/admin', safe='')}", follow_redirects=False)
     assert page.status_code == 303 and page.headers["location"] == "/mfa"
     bob = other_browser(fa)

@@ -9,11 +9,11 @@ import pyotp
 from starlette.testclient import TestClient
 
 from idp_bridge.clock import FrozenClock
-from idp_bridge.store.records import secret_hash
+from idp_bridge.store.records.core import secret_hash
 from tests.bridge_harness import LoginDriver, authorize_url, other_browser
 from tests.mfa.mfa_harness import csrf, secret_of
+from tests.session_fixtures import BridgeFactory, bridge_of, redeem, run_in_bridge, sign_in
 from tests.session_harness import LogoutReceiver
-from tests.sessions.conftest import BridgeFactory, bridge_of, redeem, run_in_bridge, sign_in
 from tests.store_peek import audit_types, live_sessions
 
 APP = "app.test"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from idp_bridge.endpoints.forward_auth import cookie_value
-from idp_bridge.forward_auth_target import ForwardAuthSettings, Target, return_target, target_from_headers
-from idp_bridge.header_values import header_value, list_value
+from idp_bridge.forward_auth.check import cookie_value
+from idp_bridge.forward_auth.target import ForwardAuthSettings, Target, return_target, target_from_headers
+from idp_bridge.web.header_values import header_value, list_value
 
 SETTINGS = ForwardAuthSettings(protected_hosts=frozenset({"app.test", "ops.test:8443"}), rules=(), sign_in_url="x")
 

@@ -8,8 +8,8 @@ from urllib.parse import urlencode
 from playwright.sync_api import Browser, Page, expect
 
 from idp_bridge.admin import policy_service
-from idp_bridge.admin.policy_document import PolicyDocument
 from idp_bridge.bridge import Bridge
+from idp_bridge.policy.document import PolicyDocument
 from tests.bridge_harness import authorize_query
 from tests.integration.admin_console_live import ConsoleLive, sign_in_console
 

@@ -84,7 +84,7 @@ def test_rules_are_read_only() -> None:
 
 @dataclass(frozen=True)
 class Facts:
-    """What a session recorded at its login (the shape of store.session_records.SessionIdentity)."""
+    """What a session recorded at its login (the shape of store.records.session_rules.SessionIdentity)."""
 
     groups: tuple[str, ...] = ()
     tenant: str | None = None

@@ -1,4 +1,4 @@
-"""Tests for admin/policy_document.py: the config as version 1, validation messages, rules, diff, role mapping."""
+"""Tests for policy/document.py: the config as version 1, validation messages, rules, diff, role mapping."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from idp_bridge.admin.policy_document import (
+from idp_bridge.config.model import Config
+from idp_bridge.policy.document import (
     PolicyInvalid,
     RoleMapping,
     canonical,
@@ -18,7 +19,6 @@ from idp_bridge.admin.policy_document import (
     parse,
     to_rules,
 )
-from idp_bridge.config.model import Config
 from tests.bridge_harness import PORTAL_ID, PUBLIC_PORTAL_ID, make_config
 
 UPSTREAMS = {"acme": "http://127.0.0.1:1/acme", "globex": "http://127.0.0.1:2/globex"}

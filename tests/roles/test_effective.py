@@ -1,4 +1,4 @@
-"""Tests for idp_bridge/roles.py: the effective role read from a real store (local combined with mapped)."""
+"""Tests for idp_bridge/roles/effective.py: the effective role read from a real store (local combined with mapped)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from idp_bridge.roles import effective_role, technician_mfa
-from idp_bridge.store.admin_records import MappedRole
-from idp_bridge.store.mfa_records import TechnicianMFASettings
-from idp_bridge.store.sqlite import SQLiteStore
+from idp_bridge.roles.effective import effective_role, technician_mfa
+from idp_bridge.store.records.admin import MappedRole
+from idp_bridge.store.records.mfa import TechnicianMFASettings
+from idp_bridge.store.sqlite.core import SQLiteStore
 from policies.mfa_requirement import TechnicianMFA
 
 

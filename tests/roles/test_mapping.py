@@ -1,4 +1,4 @@
-"""Tests for idp_bridge/role_mapping.py and its consumers, with REAL upstream processes (bob's id_token carries
+"""Tests for idp_bridge/roles/mapping.py and its consumers, with REAL upstream processes (bob's id_token carries
 `groups: ["security-team"]`, demo/upstream.py): the mapped role is recorded at login, follows the upstream and the
 policy version, never takes a local role away, and the effective role drives the MFA requirement, the session rules
 and admin authorization alike."""
@@ -11,18 +11,18 @@ from pathlib import Path
 from typing import Any
 
 from idp_bridge.admin import policy_service, technicians
-from idp_bridge.admin.policy_document import PolicyDocument
 from idp_bridge.bridge import Bridge
 from idp_bridge.config.mfa_model import MFAConfig
 from idp_bridge.config.model import Config, MFATrustConfig
 from idp_bridge.config.role_mapping_model import RoleMapping
 from idp_bridge.demo.upstream import DEMO_ADMIN_GROUP
 from idp_bridge.mfa import admin as mfa_admin
-from idp_bridge.role_mapping import record_mapped_role
-from idp_bridge.roles import effective_role
-from idp_bridge.session_limits import rules_for_user
+from idp_bridge.policy.document import PolicyDocument
+from idp_bridge.roles.effective import effective_role
+from idp_bridge.roles.mapping import record_mapped_role
+from idp_bridge.sessions.limits import rules_for_user
 from providers.base import Identity
-from tests.admin.admin_harness import AdminBridge, admin_bridge
+from tests.admin.api.api_harness import AdminBridge, admin_bridge
 from tests.bridge_harness import LoginDriver, authorize_url
 from tests.mfa.mfa_harness import alert, csrf
 from tests.session_harness import session_config

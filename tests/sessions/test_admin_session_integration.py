@@ -15,13 +15,13 @@ import httpx2
 from starlette.testclient import TestClient
 
 from idp_bridge.admin.api_tokens import create_token
-from idp_bridge.admin.policy_document import canonical, parse
 from idp_bridge.clock import FrozenClock
-from idp_bridge.session_limits import rules_for_user
-from idp_bridge.store.admin_records import PolicyVersion
+from idp_bridge.policy.document import canonical, parse
+from idp_bridge.sessions.limits import rules_for_user
+from idp_bridge.store.records.admin import PolicyVersion
 from tests.bridge_harness import authorize_url, other_browser, running_bridge
+from tests.session_fixtures import BridgeFactory, bridge_of, portal_login, run_in_bridge, settle
 from tests.session_harness import LogoutReceiver, jwks_of, session_config, validate_logout_token
-from tests.sessions.conftest import BridgeFactory, bridge_of, portal_login, run_in_bridge, settle
 from tests.store_peek import live_sessions
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import time
 from urllib.parse import urlencode
 
-from idp_bridge.session_end import end_session
+from idp_bridge.sessions.end import end_session
 from tests.bridge_harness import free_port
+from tests.session_fixtures import BridgeFactory, bridge_of, portal_login, run_in_bridge, settle
 from tests.session_harness import logout_receiver
-from tests.sessions.conftest import BridgeFactory, bridge_of, portal_login, run_in_bridge, settle
 from tests.store_peek import audit_types
 
 
@@ -57,7 +57,7 @@ def test_a_slow_portal_never_delays_the_logout(make_bridge: BridgeFactory) -> No
 
 def test_portals_without_tokens_in_the_session_are_not_told(make_bridge: BridgeFactory) -> None:
     with logout_receiver() as receiver, make_bridge(backchannel_uri=receiver.url) as client:
-        from tests.sessions.conftest import sign_in
+        from tests.session_fixtures import sign_in
 
         sign_in(client)  # a code, never redeemed: the portal holds no tokens of this session
         ended = run_in_bridge(

@@ -9,9 +9,9 @@ from urllib.parse import quote
 from starlette.testclient import TestClient
 
 from idp_bridge.clock import FrozenClock
-from idp_bridge.session_end import end_session
+from idp_bridge.sessions.end import end_session
 from tests.bridge_harness import LoginDriver
-from tests.sessions.conftest import BridgeFactory, bridge_of, run_in_bridge
+from tests.session_fixtures import BridgeFactory, bridge_of, run_in_bridge
 
 APP = "app.test"
 HEADERS = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": APP, "X-Forwarded-Uri": "/"}

@@ -6,7 +6,7 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import Response
 
-from idp_bridge.session_cookie import SessionCookie
+from idp_bridge.sessions.cookie import SessionCookie
 
 
 def _request_with(cookie_header: str) -> Request:

@@ -1,8 +1,8 @@
-"""Session-bound CSRF tokens (idp_bridge/session_csrf.py)."""
+"""Session-bound CSRF tokens (idp_bridge/sessions/csrf.py)."""
 
 from __future__ import annotations
 
-from idp_bridge.session_csrf import csrf_token_matches, session_csrf_token
+from idp_bridge.sessions.csrf import csrf_token_matches, session_csrf_token
 
 KEY = "k" * 40
 

@@ -12,8 +12,8 @@ from starlette.testclient import TestClient
 from idp_bridge.bridge import Bridge
 from idp_bridge.mfa import admin
 from tests.bridge_harness import PORTAL_ID
+from tests.session_fixtures import BridgeFactory, bridge_of, portal_login, run_in_bridge
 from tests.session_harness import LogoutReceiver, jwks_of, validate_logout_token
-from tests.sessions.conftest import BridgeFactory, bridge_of, portal_login, run_in_bridge
 
 APP = "app.test"
 FORWARDED = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": APP, "X-Forwarded-Uri": "/reports"}

@@ -19,12 +19,12 @@ from starlette.testclient import TestClient
 from idp_bridge.admin.api_tokens import create_token
 from idp_bridge.clock import FrozenClock
 from idp_bridge.config.mfa_model import MFAConfig
-from idp_bridge.store.session_records import SessionIdentity
-from tests.admin_ui.upstream_users import add_upstream_user
+from idp_bridge.store.records.session_rules import SessionIdentity
+from tests.admin.console.upstream_users import add_upstream_user
 from tests.bridge_harness import LoginDriver, authorize_url, other_browser
 from tests.mfa.mfa_harness import csrf, secret_of
+from tests.session_fixtures import BridgeFactory, bridge_of, portal_login, redeem, run_in_bridge, settle
 from tests.session_harness import LogoutReceiver, jwks_of, validate_logout_token
-from tests.sessions.conftest import BridgeFactory, bridge_of, portal_login, redeem, run_in_bridge, settle
 
 FIELD, OFFICE = "idrule-field", "idrule-office"  # upstream users of their own (the upstream lives all session)
 OFFICE_ONLY = {"allowed_providers": ["acme", "globex"], "identity_rules": {"acme": {"groups": ["office"]}}}

@@ -12,8 +12,8 @@ from idp_bridge.clock import FrozenClock
 from idp_bridge.config.mfa_model import MFAConfig
 from tests.bridge_harness import PORTAL_ID, LoginDriver, authorize_url, other_browser
 from tests.mfa.mfa_harness import csrf, secret_of
+from tests.session_fixtures import BridgeFactory, bridge_of, redeem
 from tests.session_harness import LogoutReceiver, jwks_of, validate_logout_token
-from tests.sessions.conftest import BridgeFactory, bridge_of, redeem
 from tests.store_peek import live_sessions
 
 

@@ -8,10 +8,10 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from idp_bridge.clock import FrozenClock
-from idp_bridge.session_end import end_session
+from idp_bridge.sessions.end import end_session
 from tests.bridge_harness import PORTAL_ID, PORTAL_SECRET
+from tests.session_fixtures import BridgeFactory, bridge_of, portal_login, run_in_bridge
 from tests.session_harness import LogoutReceiver
-from tests.sessions.conftest import BridgeFactory, bridge_of, portal_login, run_in_bridge
 from tests.store_peek import last_audit
 
 

@@ -13,13 +13,13 @@ from starlette.testclient import TestClient
 from idp_bridge.clock import FrozenClock
 from idp_bridge.config.session_model import RoleName
 from idp_bridge.mfa import admin
-from idp_bridge.session_end import disable_user, end_user_sessions, sweep_expired_sessions
-from idp_bridge.session_limits import rules_for_user
-from idp_bridge.store.session_records import UserSessionSettings
+from idp_bridge.sessions.end import disable_user, end_user_sessions, sweep_expired_sessions
+from idp_bridge.sessions.limits import rules_for_user
+from idp_bridge.store.records.session_rules import UserSessionSettings
 from policies.roles import ROLES
 from tests.bridge_harness import LoginDriver, authorize_url, other_browser
+from tests.session_fixtures import BridgeFactory, bridge_of, portal_login, run_in_bridge, settle
 from tests.session_harness import LogoutReceiver, jwks_of, validate_logout_token
-from tests.sessions.conftest import BridgeFactory, bridge_of, portal_login, run_in_bridge, settle
 from tests.store_peek import live_sessions
 
 EVICTED = "You were signed out because your account signed in on another device."

@@ -1,4 +1,4 @@
-"""idp_bridge/request_params.py on raw ASGI requests: headers no HTTP client would send still get a clean error."""
+"""idp_bridge/web/request_params.py on raw ASGI requests: headers no HTTP client would send still get a clean error."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from starlette.requests import Request
 from starlette.types import Message
 
-from idp_bridge.request_params import ParameterError, form_params
+from idp_bridge.web.request_params import ParameterError, form_params
 
 FORM = b"application/x-www-form-urlencoded"
 

@@ -5,11 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from idp_bridge.admin.api_models import TokenCreate
-from idp_bridge.admin.api_tokens import TokenRequestInvalid, create_token
-from idp_bridge.admin.audit_log import AuditQuery, event_json, export_response, find_events
-from idp_bridge.admin.emergency import check_emergency_access
-from idp_bridge.endpoints.admin_api_common import (
+from idp_bridge.admin.api.common import (
     APIError,
     api,
     body,
@@ -20,8 +16,12 @@ from idp_bridge.endpoints.admin_api_common import (
     query_int,
     query_text,
 )
-from idp_bridge.store.admin_records import APIToken
-from idp_bridge.store.records import AuditEvent
+from idp_bridge.admin.api.models import TokenCreate
+from idp_bridge.admin.api_tokens import TokenRequestInvalid, create_token
+from idp_bridge.admin.emergency import check_emergency_access
+from idp_bridge.audit.reader import AuditQuery, event_json, export_response, find_events
+from idp_bridge.store.records.admin import APIToken
+from idp_bridge.store.records.core import AuditEvent
 from policies.admin_authorization import Action
 
 

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 
 from idp_bridge.admin.api_tokens import authenticate
 from idp_bridge.bridge import Bridge
-from idp_bridge.store.admin_records import APIToken
+from idp_bridge.store.records.admin import APIToken
 from policies.admin_authorization import Action, Principal, decide_admin
 from policies.decisions import Deny
 

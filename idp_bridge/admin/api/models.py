@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from idp_bridge.admin.policy_document import AdminRole, PolicyDocument
+from idp_bridge.policy.document import AdminRole, PolicyDocument
 
 
 class _Body(BaseModel):

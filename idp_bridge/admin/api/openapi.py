@@ -1,4 +1,4 @@
-"""The admin API's OpenAPI 3.1 document: paths written here, request schemas generated from admin.api_models."""
+"""The admin API's OpenAPI 3.1 document: paths written here, request schemas generated from admin.api.models."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from idp_bridge.admin.api_models import PolicyDryRun, PolicyRollback, PolicySave, TechnicianUpdate, TokenCreate
+from idp_bridge.admin.api.models import PolicyDryRun, PolicyRollback, PolicySave, TechnicianUpdate, TokenCreate
 
 _MODELS: tuple[type[BaseModel], ...] = (PolicyDryRun, PolicySave, PolicyRollback, TechnicianUpdate, TokenCreate)
 _ERROR = {

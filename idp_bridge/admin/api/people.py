@@ -6,9 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from idp_bridge.admin import technicians
-from idp_bridge.admin.api_models import TechnicianUpdate
-from idp_bridge.admin.session_control import end_one_session
-from idp_bridge.endpoints.admin_api_common import (
+from idp_bridge.admin.api.common import (
     APIError,
     api,
     body,
@@ -18,8 +16,10 @@ from idp_bridge.endpoints.admin_api_common import (
     query_int,
     query_text,
 )
+from idp_bridge.admin.api.models import TechnicianUpdate
+from idp_bridge.admin.session_control import end_one_session
 from idp_bridge.mfa.services import mfa_services
-from idp_bridge.store.records import Session, User
+from idp_bridge.store.records.core import Session, User
 from policies.admin_authorization import Action, combine_roles
 
 

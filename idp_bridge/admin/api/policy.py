@@ -8,10 +8,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from idp_bridge.admin import policy_service
-from idp_bridge.admin.api_models import PolicyDryRun, PolicyRollback, PolicySave
-from idp_bridge.admin.policy_document import PolicyDocument, PolicyInvalid, document_problems
-from idp_bridge.endpoints.admin_api_common import APIError, api, body, bridge_of, caller, json_response
-from idp_bridge.store.admin_records import PolicyVersion
+from idp_bridge.admin.api.common import APIError, api, body, bridge_of, caller, json_response
+from idp_bridge.admin.api.models import PolicyDryRun, PolicyRollback, PolicySave
+from idp_bridge.policy.document import PolicyDocument, PolicyInvalid, document_problems
+from idp_bridge.store.records.admin import PolicyVersion
 from policies.admin_authorization import Action
 
 
@@ -68,7 +68,7 @@ async def get_version(request: Request) -> Response:
 
 
 def _preview_json(preview: policy_service.Preview) -> dict[str, object]:
-    """The dry run (schema: admin.openapi's PolicyPreview): each session that would end says why (`reason`:
+    """The dry run (schema: admin.api.openapi's PolicyPreview): each session that would end says why (`reason`:
     "provider_not_allowed" or the identity rule's refusal, e.g. "group_not_allowed")."""
     sessions = [{k: s[k] for k in ("session_id", "user_id", "provider_id", "reason")} for s in preview.lost.sessions]
     return {

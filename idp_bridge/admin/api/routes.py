@@ -6,11 +6,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from idp_bridge.admin.openapi import openapi_document
-from idp_bridge.endpoints import admin_api_audit as audit
-from idp_bridge.endpoints import admin_api_people as people
-from idp_bridge.endpoints import admin_api_policy as policy
-from idp_bridge.endpoints.admin_api_common import bridge_of
+from idp_bridge.admin.api import audit, people, policy
+from idp_bridge.admin.api.common import bridge_of
+from idp_bridge.admin.api.openapi import openapi_document
 
 API = "/admin/api"
 

@@ -1,5 +1,5 @@
 """GET /admin/audit (the audit log, filtered by user, type and time) and GET /admin/audit/export (the same
-filters as JSON lines, oldest first, through admin.audit_log like the API's export).
+filters as JSON lines, oldest first, through audit.reader like the API's export).
 
 Read-only: the console has no route that changes or deletes an event.
 """
@@ -11,11 +11,11 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from idp_bridge.admin.audit_log import AuditQuery, export_response, find_events
-from idp_bridge.admin_ui.audit_rows import audit_rows
-from idp_bridge.admin_ui.handler import BASE, Refusal, admin_render, bridge_of, page, require
-from idp_bridge.admin_ui.query import TIME_EXAMPLE, query_int, query_text, query_time, time_input
-from idp_bridge.admin_ui.viewer import Viewer
+from idp_bridge.admin.console.audit_rows import audit_rows
+from idp_bridge.admin.console.handler import BASE, Refusal, admin_render, bridge_of, page, require
+from idp_bridge.admin.console.query import TIME_EXAMPLE, query_int, query_text, query_time, time_input
+from idp_bridge.admin.console.viewer import Viewer
+from idp_bridge.audit.reader import AuditQuery, export_response, find_events
 from policies.admin_authorization import Action
 
 PAGE = f"{BASE}/audit"

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 
 from idp_bridge.bridge import Bridge
-from idp_bridge.store.records import AuditEvent, User
+from idp_bridge.store.records.core import AuditEvent, User
 
 _USER_ACTOR = "user:"
 

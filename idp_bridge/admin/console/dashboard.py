@@ -5,9 +5,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from idp_bridge.admin.console.handler import admin_render, bridge_of, page, require
+from idp_bridge.admin.console.viewer import Viewer
 from idp_bridge.admin.emergency import check_emergency_access
-from idp_bridge.admin_ui.handler import admin_render, bridge_of, page, require
-from idp_bridge.admin_ui.viewer import Viewer
 from policies.admin_authorization import Action
 
 

@@ -18,12 +18,12 @@ from urllib.parse import quote, urlsplit
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from idp_bridge.admin_ui.viewer import Viewer, find_viewer
+from idp_bridge.admin.console.viewer import Viewer, find_viewer
 from idp_bridge.bridge import Bridge
 from idp_bridge.endpoints.session_page import timer_context
-from idp_bridge.pages import NO_STORE, render
-from idp_bridge.request_params import ParameterError, form_params
-from idp_bridge.session_csrf import csrf_token_matches
+from idp_bridge.sessions.csrf import csrf_token_matches
+from idp_bridge.web.pages import NO_STORE, render
+from idp_bridge.web.request_params import ParameterError, form_params
 from policies.admin_authorization import Action, decide_admin
 from policies.decisions import Deny
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from starlette.requests import Request
 
-from idp_bridge.admin_ui.handler import Refusal
+from idp_bridge.admin.console.handler import Refusal
 
 TIME_EXAMPLE = "2026-11-22T10:00"
 

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from idp_bridge.admin_ui import (
-    audit_pages,
-    dashboard,
-    policy_pages,
-    policy_versions,
-    sessions_pages,
-    sign_in,
-    technician_mfa_pages,
-    technician_pages,
-    token_pages,
-)
+from idp_bridge.admin.console import audit_pages, dashboard, sessions_pages, sign_in, token_pages
+from idp_bridge.admin.console.policy import pages as policy_pages
+from idp_bridge.admin.console.policy import versions as policy_versions
+from idp_bridge.admin.console.technicians import mfa_pages as technician_mfa_pages
+from idp_bridge.admin.console.technicians import pages as technician_pages
 
 _TECHNICIAN = "/admin/technicians/{user_id}"
 

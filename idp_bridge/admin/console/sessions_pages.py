@@ -5,10 +5,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from idp_bridge.admin.session_control import end_one_session
-from idp_bridge.admin.technicians import effective_role
-from idp_bridge.admin_ui.device_label import device_label
-from idp_bridge.admin_ui.handler import (
+from idp_bridge.admin.console.device_label import device_label
+from idp_bridge.admin.console.handler import (
     BASE,
     admin_render,
     bridge_of,
@@ -18,9 +16,11 @@ from idp_bridge.admin_ui.handler import (
     redirect,
     require,
 )
-from idp_bridge.admin_ui.query import query_text
-from idp_bridge.admin_ui.viewer import Viewer
-from idp_bridge.store.records import Session, User
+from idp_bridge.admin.console.query import query_text
+from idp_bridge.admin.console.viewer import Viewer
+from idp_bridge.admin.session_control import end_one_session
+from idp_bridge.admin.technicians import effective_role
+from idp_bridge.store.records.core import Session, User
 from policies.admin_authorization import Action
 
 PAGE = f"{BASE}/sessions"

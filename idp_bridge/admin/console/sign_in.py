@@ -14,13 +14,13 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import Response
 
-from idp_bridge.admin_ui.handler import BASE, bridge_of, local_path
+from idp_bridge.admin.console.handler import BASE, bridge_of, local_path
 from idp_bridge.built_in_sign_in import built_in_sign_in
 from idp_bridge.config.session_model import ADMIN_CLIENT_ID
 from idp_bridge.endpoints.signed_out import notice_page, signed_out_notice
 from idp_bridge.oidc.assurance import ACR_MULTI_FACTOR
-from idp_bridge.pages import error_page
-from idp_bridge.session_access import live_session
+from idp_bridge.sessions.access import live_session
+from idp_bridge.web.pages import error_page
 from policies.admin_authorization import RECENT_MFA_SECONDS
 
 

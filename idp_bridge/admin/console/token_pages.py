@@ -7,8 +7,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from idp_bridge.admin.api_tokens import TokenRequestInvalid, create_token, parse_lifetime
-from idp_bridge.admin_ui.handler import BASE, Refusal, admin_render, bridge_of, form, page, redirect, require
-from idp_bridge.admin_ui.viewer import Viewer
+from idp_bridge.admin.console.handler import BASE, Refusal, admin_render, bridge_of, form, page, redirect, require
+from idp_bridge.admin.console.viewer import Viewer
 from policies.admin_authorization import SCOPES, Action
 
 PAGE = f"{BASE}/tokens"

@@ -16,10 +16,10 @@ from starlette.requests import Request
 from idp_bridge.admin.technicians import effective_role
 from idp_bridge.bridge import Bridge
 from idp_bridge.oidc.assurance import ACR_MULTI_FACTOR
-from idp_bridge.session_access import live_session
-from idp_bridge.session_cache import CachedSession
-from idp_bridge.session_csrf import session_csrf_token
-from idp_bridge.store.records import User
+from idp_bridge.sessions.access import live_session
+from idp_bridge.sessions.cache import CachedSession
+from idp_bridge.sessions.csrf import session_csrf_token
+from idp_bridge.store.records.core import User
 from policies.admin_authorization import RECENT_MFA_SECONDS, ROLE_ACTIONS, Action, Principal
 
 CSRF_PURPOSE = "admin-form"

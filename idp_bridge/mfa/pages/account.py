@@ -11,9 +11,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from idp_bridge.bridge import Bridge
-from idp_bridge.browser_session import current_session
-from idp_bridge.endpoints.mfa_common import read_form, verdict_message
-from idp_bridge.endpoints.mfa_login import codes_page, enrollment_page
 from idp_bridge.mfa import admin, recovery_codes, totp
 from idp_bridge.mfa.factors import (
     Check,
@@ -24,10 +21,13 @@ from idp_bridge.mfa.factors import (
     issue_recovery_codes,
 )
 from idp_bridge.mfa.methods import METHOD_NAMES, destination, effective_method
+from idp_bridge.mfa.pages.common import read_form, verdict_message
+from idp_bridge.mfa.pages.login import codes_page, enrollment_page
 from idp_bridge.mfa.services import MFAServices, mfa_services
-from idp_bridge.pages import error_page, render
-from idp_bridge.roles import technician_mfa
-from idp_bridge.store.records import Session, User
+from idp_bridge.roles.effective import technician_mfa
+from idp_bridge.sessions.browser import current_session
+from idp_bridge.store.records.core import Session, User
+from idp_bridge.web.pages import error_page, render
 from policies.mfa_requirement import may_turn_off, mfa_required
 
 Handler = Callable[[Bridge, MFAServices, Request, Session, User, dict[str, str], float], Awaitable[Response]]

@@ -11,10 +11,10 @@ from starlette.responses import Response
 from idp_bridge.bridge import Bridge
 from idp_bridge.mfa.factors import Check, Verdict
 from idp_bridge.mfa.services import MFAServices
-from idp_bridge.pages import error_page
-from idp_bridge.request_params import ParameterError, form_params
-from idp_bridge.store.mfa_records import PendingLogin
-from idp_bridge.store.records import secret_hash
+from idp_bridge.store.records.core import secret_hash
+from idp_bridge.store.records.mfa import PendingLogin
+from idp_bridge.web.pages import error_page
+from idp_bridge.web.request_params import ParameterError, form_params
 
 RESTART = "Go back to the application and sign in again."
 TIME_HINT_VERDICTS = frozenset({Verdict.WRONG})

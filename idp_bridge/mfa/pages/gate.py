@@ -9,19 +9,19 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp_bridge.bridge import Bridge
-from idp_bridge.browser_session import redirect_with_code, set_session_cookie, start_session, step_up_in_place
 from idp_bridge.flow import SignIn, after_first_factor
 from idp_bridge.mfa import remembered_devices
 from idp_bridge.mfa.factors import send_otp
 from idp_bridge.mfa.methods import destination, effective_method
 from idp_bridge.mfa.services import MFAServices, mfa_services
 from idp_bridge.oidc.assurance import local_factor_assurance, mfa_demanded, upstream_assurance
-from idp_bridge.pages import NO_STORE, error_page
-from idp_bridge.roles import technician_mfa
-from idp_bridge.session_limits import identity_facts
-from idp_bridge.store.mfa_records import PendingLogin
-from idp_bridge.store.records import AuthRequest, Session, User, secret_hash
-from idp_bridge.store.session_records import SessionIdentity
+from idp_bridge.roles.effective import technician_mfa
+from idp_bridge.sessions.browser import redirect_with_code, set_session_cookie, start_session, step_up_in_place
+from idp_bridge.sessions.limits import identity_facts
+from idp_bridge.store.records.core import AuthRequest, Session, User, secret_hash
+from idp_bridge.store.records.mfa import PendingLogin
+from idp_bridge.store.records.session_rules import SessionIdentity
+from idp_bridge.web.pages import NO_STORE, error_page
 from policies.admin_authorization import combine_roles
 from policies.mfa_requirement import mfa_required
 from policies.mfa_trust import upstream_mfa
@@ -42,7 +42,7 @@ async def after_upstream_login(
     settings = await bridge.store.get_mfa_settings(user.id)
     verdict = upstream_mfa(identity, mfa.trust_for(identity), now)
     demanded = mfa_demanded(auth_request.acr_values)
-    role = combine_roles(settings.role, mapped_role)  # the effective role (roles.py), read once for the login
+    role = combine_roles(settings.role, mapped_role)  # the effective role (roles/effective.py), read once for the login
     technician = await technician_mfa(bridge.store, settings, role)
     requirement = mfa_required(mfa.requirement, auth_request.client_id, technician, requested_by_portal=demanded)
     step = after_first_factor(identity, verdict, requirement, demanded=demanded, remembered=False)

@@ -7,14 +7,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from idp_bridge.bridge import Bridge
-from idp_bridge.endpoints.mfa_common import load_pending
 from idp_bridge.mfa import recovery_codes, totp
 from idp_bridge.mfa.factors import pending_enrollment
 from idp_bridge.mfa.methods import effective_method
+from idp_bridge.mfa.pages.common import load_pending
 from idp_bridge.mfa.services import MFAServices, mfa_services
-from idp_bridge.pages import error_page, render
-from idp_bridge.store.mfa_records import PendingLogin
-from idp_bridge.store.records import User
+from idp_bridge.store.records.core import User
+from idp_bridge.store.records.mfa import PendingLogin
+from idp_bridge.web.pages import error_page, render
 
 CHANNEL_NAMES = {"email": "email", "sms": "text message"}
 

@@ -1,31 +1,30 @@
-"""The routes of the second-factor pages, the technician's MFA settings and token introspection."""
+"""The routes of the second-factor pages (/mfa/...) and of the technician's own MFA settings (/account/mfa/...)."""
 
 from __future__ import annotations
 
 from starlette.routing import Route
 
-from idp_bridge.endpoints import introspect, mfa_account, mfa_login, mfa_verify
+from idp_bridge.mfa.pages import account, login, verify
 
 MFA_ROUTES = [
-    Route("/mfa", mfa_login.show, methods=["GET"]),
-    Route("/mfa/totp", mfa_verify.verify_totp, methods=["POST"]),
-    Route("/mfa/recovery", mfa_verify.verify_recovery, methods=["POST"]),
-    Route("/mfa/otp", mfa_verify.verify_otp, methods=["POST"]),
-    Route("/mfa/otp/resend", mfa_verify.resend_otp, methods=["POST"]),
-    Route("/mfa/enroll", mfa_verify.confirm, methods=["POST"]),
-    Route("/mfa/reconfigure", mfa_verify.reconfigure, methods=["POST"]),
-    Route("/mfa/complete", mfa_verify.complete, methods=["POST"]),
+    Route("/mfa", login.show, methods=["GET"]),
+    Route("/mfa/totp", verify.verify_totp, methods=["POST"]),
+    Route("/mfa/recovery", verify.verify_recovery, methods=["POST"]),
+    Route("/mfa/otp", verify.verify_otp, methods=["POST"]),
+    Route("/mfa/otp/resend", verify.resend_otp, methods=["POST"]),
+    Route("/mfa/enroll", verify.confirm, methods=["POST"]),
+    Route("/mfa/reconfigure", verify.reconfigure, methods=["POST"]),
+    Route("/mfa/complete", verify.complete, methods=["POST"]),
 ]
 
 ACCOUNT_ROUTES = [
-    Route("/account/mfa", mfa_account.show, methods=["GET"]),
-    Route("/account/mfa/method", mfa_account.set_method, methods=["POST"]),
-    Route("/account/mfa/devices/revoke", mfa_account.revoke_device, methods=["POST"]),
-    Route("/account/mfa/recovery-codes", mfa_account.reset_codes, methods=["POST"]),
-    Route("/account/mfa/reconfigure", mfa_account.reconfigure, methods=["POST"]),
-    Route("/account/mfa/reconfigure/confirm", mfa_account.confirm_reconfigure, methods=["POST"]),
-    Route("/account/mfa/disable", mfa_account.disable, methods=["POST"]),
-    Route("/account/mfa/enable", mfa_account.enable, methods=["POST"]),
+    Route("/account/mfa", account.show, methods=["GET"]),
+    Route("/account/mfa/method", account.set_method, methods=["POST"]),
+    Route("/account/mfa/devices/revoke", account.revoke_device, methods=["POST"]),
+    Route("/account/mfa/recovery-codes", account.reset_codes, methods=["POST"]),
+    Route("/account/mfa/reconfigure", account.reconfigure, methods=["POST"]),
+    Route("/account/mfa/reconfigure/confirm", account.confirm_reconfigure, methods=["POST"]),
+    Route("/account/mfa/disable", account.disable, methods=["POST"]),
+    Route("/account/mfa/enable", account.enable, methods=["POST"]),
 ]
 MFA_ROUTES += ACCOUNT_ROUTES
-MFA_ROUTES.append(Route("/introspect", introspect.introspect, methods=["POST"]))

@@ -10,9 +10,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from idp_bridge.bridge import Bridge
-from idp_bridge.endpoints.mfa_common import load_pending, read_form, verdict_message
-from idp_bridge.endpoints.mfa_gate import finish_login
-from idp_bridge.endpoints.mfa_login import codes_page, render_stage
 from idp_bridge.mfa import recovery_codes, totp
 from idp_bridge.mfa.factors import (
     Check,
@@ -25,10 +22,13 @@ from idp_bridge.mfa.factors import (
     send_otp,
 )
 from idp_bridge.mfa.methods import destination, effective_method
+from idp_bridge.mfa.pages.common import load_pending, read_form, verdict_message
+from idp_bridge.mfa.pages.gate import finish_login
+from idp_bridge.mfa.pages.login import codes_page, render_stage
 from idp_bridge.mfa.services import MFAServices, mfa_services
-from idp_bridge.pages import error_page
-from idp_bridge.store.mfa_records import PendingLogin
-from idp_bridge.store.records import User
+from idp_bridge.store.records.core import User
+from idp_bridge.store.records.mfa import PendingLogin
+from idp_bridge.web.pages import error_page
 
 Handler = Callable[[Bridge, MFAServices, Request, PendingLogin, User, dict[str, str], float], Awaitable[Response]]
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from idp_bridge.store.admin_records import APIToken, MappedRole, PolicyVersion
-from idp_bridge.store.records import Session, User
+from idp_bridge.store.records.admin import APIToken, MappedRole, PolicyVersion
+from idp_bridge.store.records.core import Session, User
 
 
 class AdminStore(Protocol):
     # -- policy versions ---------------------------------------------------------------------------
     async def policy_version_number(self) -> int:
         """The current (highest) policy version, 0 when none was saved. Cheap: read per login at most once a
-        second per worker (admin.policy_source)."""
+        second per worker (policy.source)."""
 
     async def get_policy_version(self, version: int | None = None) -> PolicyVersion | None:
         """One version, or the current one when `version` is None."""

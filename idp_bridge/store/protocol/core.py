@@ -1,6 +1,6 @@
 """The Store protocol: one contract every backend (SQLite, Redis, PostgreSQL) fulfils unchanged.
 
-Rules every backend keeps (tests/store/conformance.py checks them):
+Rules every backend keeps (tests/store/conformance/core.py checks them):
 - reads take `now` and never return a record whose `expires_at <= now` (or an ended session);
 - `take_*` methods are atomic: of N concurrent callers, exactly one gets the record;
 - `put_*` of an existing key raises `DuplicateKey` rather than overwriting;
@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from idp_bridge.store.admin_base import AdminStore
-from idp_bridge.store.mfa_base import MFAStore
-from idp_bridge.store.records import (
+from idp_bridge.store.protocol.admin import AdminStore
+from idp_bridge.store.protocol.mfa import MFAStore
+from idp_bridge.store.protocol.session_rules import SessionRulesStore
+from idp_bridge.store.records.core import (
     AccessToken,
     AuditEvent,
     AuthCode,
@@ -24,7 +25,6 @@ from idp_bridge.store.records import (
     Session,
     User,
 )
-from idp_bridge.store.session_rules_base import SessionRulesStore
 
 
 class StoreError(Exception):

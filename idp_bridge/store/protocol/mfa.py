@@ -1,6 +1,6 @@
 """The MFA part of the Store protocol; `Store` inherits it, every backend implements it.
 
-Rules on top of store.base's: every single-use thing (a TOTP time step, a recovery code, an email/SMS code, a
+Rules on top of store.protocol.core's: every single-use thing (a TOTP time step, a recovery code, an email/SMS code, a
 pending login) is consumed atomically, so that of N concurrent callers exactly one succeeds; failure counters
 are updated atomically too.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from idp_bridge.store.mfa_records import (
+from idp_bridge.store.records.mfa import (
     FailureState,
     OTPAttempt,
     OTPChallenge,

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from idp_bridge.store.records import Session
-from idp_bridge.store.session_records import (
+from idp_bridge.store.records.core import Session
+from idp_bridge.store.records.session_rules import (
     EndNotice,
     LogoutDelivery,
     RefreshRotation,

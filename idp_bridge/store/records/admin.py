@@ -1,7 +1,7 @@
 """The records of security-team administration: policy versions, API tokens, roles mapped from upstream groups.
 
 (A technician's own idle timeout and session limit live in the session rules' user_session_settings, which
-session creation enforces: store.session_records.UserSessionSettings.)"""
+session creation enforces: store.records.session_rules.UserSessionSettings.)"""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ class APIToken:
 @dataclass(frozen=True)
 class MappedRole:
     """The role the policy's role mappings gave a technician from upstream groups at the last login (None: no
-    mapping matched), written by idp_bridge/role_mapping.py and read through idp_bridge/roles.py."""
+    mapping matched), written by idp_bridge/roles/mapping.py and read through idp_bridge/roles/effective.py."""
 
     user_id: str
     mapped_role: str | None = None

@@ -9,13 +9,13 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from idp_bridge.store.session_records import SessionIdentity
+from idp_bridge.store.records.session_rules import SessionIdentity
 
 
 @dataclass(frozen=True)
 class TechnicianMFASettings:
     """A technician's local role and MFA settings (the effective role also counts the role mapped from upstream
-    groups: idp_bridge/roles.py). `generation` changes whenever the MFA enrollment is reconfigured or reset;
+    groups: idp_bridge/roles/effective.py). `generation` changes whenever the MFA enrollment is reconfigured or reset;
     remembered devices are bound to it. `method` None follows mfa.default_method; `choice` is the technician's own
     on/off (None: follow policy)."""
 

@@ -19,7 +19,7 @@ END_REASONS = frozenset(
 class UserSessionSettings:
     """A technician's own session settings (table user_session_settings); None means "the role's default".
     The local role lives in the technician record (TechnicianMFASettings.role); the session rules and the MFA
-    requirement alike read the effective role (local combined with mapped: idp_bridge/roles.py)."""
+    requirement alike read the effective role (local combined with mapped: idp_bridge/roles/effective.py)."""
 
     user_id: str
     idle_timeout_seconds: int | None = None

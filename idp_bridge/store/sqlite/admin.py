@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
-from idp_bridge.store.admin_records import APIToken, MappedRole, PolicyVersion
-from idp_bridge.store.records import Session, User
+from idp_bridge.store.records.admin import APIToken, MappedRole, PolicyVersion
+from idp_bridge.store.records.core import Session, User
 
 # A session is live while not ended, before its absolute expiry and its idle deadline (records.Session).
 _LIVE = "ended_at IS NULL AND expires_at > :now AND last_seen_at + idle_timeout > :now"

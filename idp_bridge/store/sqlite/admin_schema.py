@@ -1,4 +1,4 @@
-"""The SQLite tables of the administration records (store.sqlite_admin), appended to the store's idempotent DDL."""
+"""The SQLite tables of the administration records (store.sqlite.admin), appended to the store's idempotent DDL."""
 
 from __future__ import annotations
 

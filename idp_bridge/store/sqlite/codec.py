@@ -9,7 +9,7 @@ import json
 import sqlite3
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from idp_bridge.store.records import AccessToken, AuditEvent, AuthCode, AuthRequest, LoginFlow, Session
+from idp_bridge.store.records.core import AccessToken, AuditEvent, AuthCode, AuthRequest, LoginFlow, Session
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance

@@ -8,8 +8,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from idp_bridge.store.base import DuplicateKey, StoreError
-from idp_bridge.store.records import (
+from idp_bridge.store.protocol.core import DuplicateKey, StoreError
+from idp_bridge.store.records.core import (
     AccessToken,
     AuditEvent,
     AuthCode,
@@ -20,12 +20,12 @@ from idp_bridge.store.records import (
     Session,
     User,
 )
-from idp_bridge.store.sqlite_admin import SQLiteAdminMixin
-from idp_bridge.store.sqlite_mfa import SQLiteMFAMixin
-from idp_bridge.store.sqlite_mfa_schema import MFA_ADDED_COLUMNS, MFA_PURGE
-from idp_bridge.store.sqlite_records import INSERTS, decode, encode
-from idp_bridge.store.sqlite_schema import DDL, SCHEMA_VERSION
-from idp_bridge.store.sqlite_session_rules import RECORD_SESSION_CLIENT, SQLiteSessionRules
+from idp_bridge.store.sqlite.admin import SQLiteAdminMixin
+from idp_bridge.store.sqlite.codec import INSERTS, decode, encode
+from idp_bridge.store.sqlite.mfa import SQLiteMFAMixin
+from idp_bridge.store.sqlite.mfa_schema import MFA_ADDED_COLUMNS, MFA_PURGE
+from idp_bridge.store.sqlite.schema import DDL, SCHEMA_VERSION
+from idp_bridge.store.sqlite.session_rules import RECORD_SESSION_CLIENT, SQLiteSessionRules
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance

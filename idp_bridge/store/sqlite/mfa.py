@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
-from idp_bridge.store.base import StoreError
-from idp_bridge.store.mfa_records import (
+from idp_bridge.store.protocol.core import StoreError
+from idp_bridge.store.records.mfa import (
     FailureState,
     OTPAttempt,
     OTPChallenge,
@@ -21,7 +21,7 @@ from idp_bridge.store.mfa_records import (
     TechnicianMFASettings,
     TOTPAuthenticator,
 )
-from idp_bridge.store.sqlite_session_rules import identity_from_json, identity_json
+from idp_bridge.store.sqlite.session_rules import identity_from_json, identity_json
 
 
 def _settings(row: sqlite3.Row) -> TechnicianMFASettings:

@@ -1,4 +1,4 @@
-"""The SQLite tables of the MFA records (store.sqlite_mfa), appended to the store's idempotent DDL."""
+"""The SQLite tables of the MFA records (store.sqlite.mfa), appended to the store's idempotent DDL."""
 
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ MFA_DDL: tuple[str, ...] = (
 # Columns added to a table after it was first released, as (table, column, declaration): SQLiteStore.open() adds
 # each one a file lacks (SQLite has no ADD COLUMN IF NOT EXISTS), so older files keep working unchanged.
 MFA_ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("pending_logins", "identity", "TEXT"),  # PendingLogin.identity as JSON (store.sqlite_session_rules)
+    ("pending_logins", "identity", "TEXT"),  # PendingLogin.identity as JSON (store.sqlite.session_rules)
 )
 
 # Run by SQLiteStore.purge_expired with :now bound.

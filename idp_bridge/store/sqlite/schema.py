@@ -1,10 +1,10 @@
-"""The SQLite schema of SQLiteStore (store.sqlite): its tables, indexes and version."""
+"""The SQLite schema of SQLiteStore (store.sqlite.core): its tables, indexes and version."""
 
 from __future__ import annotations
 
-from idp_bridge.store.sqlite_admin_schema import ADMIN_DDL
-from idp_bridge.store.sqlite_mfa_schema import MFA_DDL
-from idp_bridge.store.sqlite_session_schema import SESSION_RULES_DDL
+from idp_bridge.store.sqlite.admin_schema import ADMIN_DDL
+from idp_bridge.store.sqlite.mfa_schema import MFA_DDL
+from idp_bridge.store.sqlite.session_rules_schema import SESSION_RULES_DDL
 
 SCHEMA_VERSION = 1
 

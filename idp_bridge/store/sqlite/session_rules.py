@@ -8,8 +8,8 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
-from idp_bridge.store.records import Session
-from idp_bridge.store.session_records import (
+from idp_bridge.store.records.core import Session
+from idp_bridge.store.records.session_rules import (
     EndNotice,
     LogoutDelivery,
     RefreshRotation,

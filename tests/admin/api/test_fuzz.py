@@ -15,8 +15,8 @@ from schemathesis.checks import not_a_server_error
 from idp_bridge.admin.api_tokens import create_token
 from idp_bridge.app import create_app
 from idp_bridge.config.model import Config
-from idp_bridge.store.sqlite import SQLiteStore
-from tests.admin.admin_harness import ALL_SCOPES
+from idp_bridge.store.sqlite.core import SQLiteStore
+from tests.admin.api.api_harness import ALL_SCOPES
 from tests.bridge_harness import make_config
 
 EXAMPLES = 25

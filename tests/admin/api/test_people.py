@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from idp_bridge.config.model import Config
-from tests.admin.admin_harness import admin_bridge, error_of
+from tests.admin.api.api_harness import admin_bridge, error_of
 from tests.store_peek import audit_types
 
 

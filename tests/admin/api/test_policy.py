@@ -6,7 +6,7 @@ from pathlib import Path
 
 from idp_bridge.clock import FrozenClock
 from idp_bridge.config.model import Config
-from tests.admin.admin_harness import admin_bridge, error_of
+from tests.admin.api.api_harness import admin_bridge, error_of
 from tests.bridge_harness import LoginDriver, LoginResult, authorize_url, error_page_text, other_browser, running_bridge
 from tests.store_peek import audit_types
 

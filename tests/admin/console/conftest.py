@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from idp_bridge.config.model import Config
-from tests.admin_ui.console_harness import Console, console
+from tests.admin.console.console_harness import Console, console
 
 
 @pytest.fixture

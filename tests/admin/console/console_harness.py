@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from idp_bridge.clock import FrozenClock
 from idp_bridge.config.model import Config
 from idp_bridge.demo.upstream import DEMO_USERS
-from tests.admin.admin_harness import AdminBridge, admin_bridge
+from tests.admin.api.api_harness import AdminBridge, admin_bridge
 from tests.bridge_harness import BRIDGE_ISSUER, LoginDriver, authorize_url, other_browser
 
 _CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)">')

@@ -9,7 +9,7 @@ from typing import Any
 import httpx2
 
 from idp_bridge.admin import technicians
-from tests.admin_ui.console_harness import Console, ConsoleUser
+from tests.admin.console.console_harness import Console, ConsoleUser
 from tests.bridge_harness import error_page_text
 
 _NOTICE = re.compile(r'<p class="notice" role="status" id="notice">(.*?)</p>', re.S)

@@ -7,9 +7,9 @@ import html
 import json
 import re
 
-from idp_bridge.admin_ui.query import time_input
-from tests.admin_ui.console_harness import Console
-from tests.admin_ui.console_pages import refusal, row_ids
+from idp_bridge.admin.console.query import time_input
+from tests.admin.console.console_harness import Console
+from tests.admin.console.console_pages import refusal, row_ids
 from tests.store_peek import audit_count, audit_types, last_audit
 
 

@@ -14,9 +14,9 @@ from urllib.parse import quote
 import pyotp
 import pytest
 
-from tests.admin_ui.console_harness import Console, ConsoleUser
-from tests.admin_ui.console_pages import described, followed_notice, refusal
-from tests.admin_ui.upstream_users import add_upstream_user
+from tests.admin.console.console_harness import Console, ConsoleUser
+from tests.admin.console.console_pages import described, followed_notice, refusal
+from tests.admin.console.upstream_users import add_upstream_user
 from tests.bridge_harness import BRIDGE_ISSUER, other_browser
 from tests.mfa.mfa_harness import csrf, secret_of
 from tests.store_peek import audit_types, last_audit

@@ -1,10 +1,10 @@
-"""The console's overview page (idp_bridge/admin_ui/dashboard.py): role, change window, emergency-access check."""
+"""The console's overview page (idp_bridge/admin/console/dashboard.py): role, change window, emergency-access check."""
 
 from __future__ import annotations
 
 import re
 
-from tests.admin_ui.console_harness import Console
+from tests.admin.console.console_harness import Console
 
 
 def _enroll_totp(console: Console, user_id: str) -> None:

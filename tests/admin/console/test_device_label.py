@@ -1,10 +1,10 @@
-"""The sessions table's device labels (idp_bridge/admin_ui/device_label.py)."""
+"""The sessions table's device labels (idp_bridge/admin/console/device_label.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from idp_bridge.admin_ui.device_label import device_label
+from idp_bridge.admin.console.device_label import device_label
 
 CHROME_LINUX = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 EDGE_WINDOWS = (

@@ -1,10 +1,10 @@
-"""The live-sessions page and ending a session from it (idp_bridge/admin_ui/sessions_pages.py)."""
+"""The live-sessions page and ending a session from it (idp_bridge/admin/console/sessions_pages.py)."""
 
 from __future__ import annotations
 
 import re
 
-from tests.admin_ui.console_harness import Console
+from tests.admin.console.console_harness import Console
 
 _ROW = re.compile(r'<tr data-session-id="([^"]+)" data-user-id="([^"]+)">')
 

@@ -1,4 +1,4 @@
-"""Signing in to the admin console through the bridge itself, and the step-up (idp_bridge/admin_ui/sign_in.py)."""
+"""Signing in to the admin console through the bridge itself, and the step-up (idp_bridge/admin/console/sign_in.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from idp_bridge.admin_ui.handler import local_path
+from idp_bridge.admin.console.handler import local_path
 from idp_bridge.config.model import Config
 from idp_bridge.config.session_model import AdminConsoleConfig
-from tests.admin_ui.console_harness import Console, console
+from tests.admin.console.console_harness import Console, console
 from tests.bridge_harness import (
     BRIDGE_ISSUER,
     LoginDriver,

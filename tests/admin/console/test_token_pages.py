@@ -1,10 +1,11 @@
-"""API tokens in the console (idp_bridge/admin_ui/token_pages.py): create (shown once), revoke; Super Admins only."""
+"""API tokens in the console (idp_bridge/admin/console/token_pages.py): create (shown once), revoke; Super Admins
+only."""
 
 from __future__ import annotations
 
 import re
 
-from tests.admin_ui.console_harness import Console
+from tests.admin.console.console_harness import Console
 from tests.bridge_harness import error_page_text
 
 _SECRET = re.compile(r'<pre id="new-token-secret">(ibt_[^<]+)</pre>')

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from idp_bridge.cli import main
+from idp_bridge.cli.main import main
 from idp_bridge.mfa import admin
 from tests.bridge_harness import LoginDriver, other_browser
 from tests.mfa.mfa_harness import Bridge, alert, csrf, enroll, mfa_bridge, mfa_config, recovery_codes_of, secret_of

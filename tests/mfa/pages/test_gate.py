@@ -22,7 +22,7 @@ from tests.mfa.mfa_harness import (
     replace_cookie,
     secret_of,
 )
-from tests.mfa.test_totp_login import redeem
+from tests.mfa.pages.test_totp_login import redeem
 from tests.store_peek import audit_types
 
 

@@ -13,8 +13,8 @@ from pydantic import SecretStr
 from idp_bridge.config.mfa_model import EmailConfig, SMSConfig
 from idp_bridge.mfa import admin
 from tests.mfa.mfa_harness import Bridge, alert, csrf, mfa_bridge, mfa_config
+from tests.mfa.pages.test_totp_login import redeem
 from tests.mfa.receivers import Gateway, Mailbox, sms_gateway, smtp_server
-from tests.mfa.test_totp_login import redeem
 from tests.store_peek import audit_types
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from idp_bridge.store.admin_records import APIToken, MappedRole, PolicyVersion
-from idp_bridge.store.base import Store
-from idp_bridge.store.records import secret_hash
-from tests.store.conformance import T0, session
+from idp_bridge.store.protocol.core import Store
+from idp_bridge.store.records.admin import APIToken, MappedRole, PolicyVersion
+from idp_bridge.store.records.core import secret_hash
+from tests.store.conformance.core import T0, session
 
 RACERS = 20
 

@@ -19,8 +19,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from idp_bridge.store.base import DuplicateKey, Store
-from idp_bridge.store.records import (
+from idp_bridge.store.protocol.core import DuplicateKey, Store
+from idp_bridge.store.records.core import (
     AccessToken,
     AuditEvent,
     AuthCode,
@@ -139,7 +139,7 @@ async def race(n: int, call: Callable[[], Awaitable[T]]) -> list[T]:
 
 
 class StoreConformance:
-    """Every rule of idp_bridge.store.base. Subclasses provide the `store` fixture (fresh per test)."""
+    """Every rule of idp_bridge.store.protocol.core. Subclasses provide the `store` fixture (fresh per test)."""
 
     # -- lifecycle ---------------------------------------------------------------------------------
     async def test_open_is_idempotent(self, store: Store) -> None:

@@ -11,8 +11,9 @@ import dataclasses
 from collections.abc import Awaitable
 from typing import Any
 
-from idp_bridge.store.base import Store
-from idp_bridge.store.mfa_records import (
+from idp_bridge.store.protocol.core import Store
+from idp_bridge.store.records.core import secret_hash
+from idp_bridge.store.records.mfa import (
     OTPChallenge,
     OTPCheck,
     OTPDelivery,
@@ -21,8 +22,7 @@ from idp_bridge.store.mfa_records import (
     RememberedDevice,
     TechnicianMFASettings,
 )
-from idp_bridge.store.records import secret_hash
-from idp_bridge.store.session_records import SessionIdentity
+from idp_bridge.store.records.session_rules import SessionIdentity
 
 T0 = 1_700_000_000.0
 RACERS = 20

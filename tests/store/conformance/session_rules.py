@@ -1,7 +1,7 @@
-"""The session-rules conformance suite (store/session_rules_base.py): every backend passes it unchanged.
+"""The session-rules conformance suite (store/protocol/session_rules.py): every backend passes it unchanged.
 
 A backend's test module subclasses `SessionRulesConformance` and provides the `store` fixture (a FRESH, opened
-store per test), as for tests/store/conformance.py. Time is injected; nothing sleeps.
+store per test), as for tests/store/conformance/core.py. Time is injected; nothing sleeps.
 """
 
 from __future__ import annotations
@@ -10,16 +10,16 @@ import dataclasses
 
 import pytest
 
-from idp_bridge.store.base import DuplicateKey, Store
-from idp_bridge.store.records import secret_hash
-from idp_bridge.store.session_records import (
+from idp_bridge.store.protocol.core import DuplicateKey, Store
+from idp_bridge.store.records.core import secret_hash
+from idp_bridge.store.records.session_rules import (
     LogoutDelivery,
     RefreshStatus,
     RefreshToken,
     SessionIdentity,
     UserSessionSettings,
 )
-from tests.store.conformance import ACCESS_TOKEN, RACERS, SESSION, T0, race, session
+from tests.store.conformance.core import ACCESS_TOKEN, RACERS, SESSION, T0, race, session
 
 REFRESH = RefreshToken(
     token_hash=secret_hash("refresh-1"),

@@ -12,16 +12,16 @@ from typing import Any
 
 import pytest
 
-from idp_bridge.store.base import DuplicateKey, Store, StoreError
-from idp_bridge.store.mfa_records import PendingLogin
-from idp_bridge.store.records import CodeTakeStatus, secret_hash
-from idp_bridge.store.session_records import SessionIdentity
-from idp_bridge.store.sqlite import SQLiteStore
-from idp_bridge.store.sqlite_schema import SCHEMA_VERSION
-from tests.store.conformance import AUTH_REQUEST, CODE, T0, StoreConformance, session
-from tests.store.conformance_admin import AdminStoreConformance
-from tests.store.conformance_mfa import MFAStoreConformance
-from tests.store.conformance_session_rules import SessionRulesConformance
+from idp_bridge.store.protocol.core import DuplicateKey, Store, StoreError
+from idp_bridge.store.records.core import CodeTakeStatus, secret_hash
+from idp_bridge.store.records.mfa import PendingLogin
+from idp_bridge.store.records.session_rules import SessionIdentity
+from idp_bridge.store.sqlite.core import SQLiteStore
+from idp_bridge.store.sqlite.schema import SCHEMA_VERSION
+from tests.store.conformance.admin import AdminStoreConformance
+from tests.store.conformance.core import AUTH_REQUEST, CODE, T0, StoreConformance, session
+from tests.store.conformance.mfa import MFAStoreConformance
+from tests.store.conformance.session_rules import SessionRulesConformance
 
 PROCESSES = 4
 RACE_KEYS = 25

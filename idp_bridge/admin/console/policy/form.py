@@ -16,8 +16,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from idp_bridge.admin.policy_document import PolicyDocument, PolicyInvalid, parse
 from idp_bridge.config.model import Config
+from idp_bridge.policy.document import PolicyDocument, PolicyInvalid, parse
 
 INHERIT, CUSTOM = "inherit", "custom"
 _FIXED = frozenset({"csrf_token", "layout", "base_version", "comment", "rules"})

@@ -15,8 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from idp_bridge.admin import policy_service
-from idp_bridge.admin.policy_document import PolicyDocument, PolicyInvalid, canonical, diff, parse
-from idp_bridge.admin_ui.handler import (
+from idp_bridge.admin.console.handler import (
     BASE,
     Refusal,
     admin_render,
@@ -27,7 +26,7 @@ from idp_bridge.admin_ui.handler import (
     redirect,
     require,
 )
-from idp_bridge.admin_ui.policy_form import (
+from idp_bridge.admin.console.policy.form import (
     MAX_COMMENT,
     EditorState,
     hidden_document,
@@ -35,9 +34,10 @@ from idp_bridge.admin_ui.policy_form import (
     read_form,
     state_of,
 )
-from idp_bridge.admin_ui.viewer import Viewer
+from idp_bridge.admin.console.viewer import Viewer
 from idp_bridge.bridge import Bridge
-from idp_bridge.store.admin_records import PolicyVersion
+from idp_bridge.policy.document import PolicyDocument, PolicyInvalid, canonical, diff, parse
+from idp_bridge.store.records.admin import PolicyVersion
 from policies.admin_authorization import Action
 
 PAGE = f"{BASE}/policy"

@@ -9,11 +9,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from idp_bridge.admin import policy_service
-from idp_bridge.admin.policy_document import PolicyInvalid
-from idp_bridge.admin_ui.handler import Refusal, admin_render, bridge_of, form, page, redirect, require
-from idp_bridge.admin_ui.policy_form import MAX_COMMENT
-from idp_bridge.admin_ui.policy_pages import VERSIONS, lost_view, version_record
-from idp_bridge.admin_ui.viewer import Viewer
+from idp_bridge.admin.console.handler import Refusal, admin_render, bridge_of, form, page, redirect, require
+from idp_bridge.admin.console.policy.form import MAX_COMMENT
+from idp_bridge.admin.console.policy.pages import VERSIONS, lost_view, version_record
+from idp_bridge.admin.console.viewer import Viewer
+from idp_bridge.policy.document import PolicyInvalid
 from policies.admin_authorization import Action
 
 

@@ -1,4 +1,4 @@
-"""The technician settings form as an admin.api_models.TechnicianUpdate: validated by the API's own model, every
+"""The technician settings form as an admin.api.models.TechnicianUpdate: validated by the API's own model, every
 problem listed (a 422 page, nothing changed), and only what differs from the current settings kept.
 
 Only changed fields are kept because saving an MFA field signs the technician out everywhere: re-saving the form
@@ -13,8 +13,8 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from idp_bridge.admin.api_models import TechnicianUpdate
-from idp_bridge.admin_ui.handler import Refusal
+from idp_bridge.admin.api.models import TechnicianUpdate
+from idp_bridge.admin.console.handler import Refusal
 
 LABELS = {
     "role": "Role", "mfa_method": "MFA method", "enforced": "MFA enforced", "disabled": "Account",

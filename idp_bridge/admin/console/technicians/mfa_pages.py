@@ -11,11 +11,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from idp_bridge.admin import technicians
-from idp_bridge.admin_ui.handler import admin_render, bridge_of, form, page, redirect, require
-from idp_bridge.admin_ui.technician_pages import find_technician, page_in_path, require_change, technician_path
-from idp_bridge.admin_ui.viewer import Viewer
+from idp_bridge.admin.console.handler import admin_render, bridge_of, form, page, redirect, require
+from idp_bridge.admin.console.technicians.pages import find_technician, page_in_path, require_change, technician_path
+from idp_bridge.admin.console.viewer import Viewer
 from idp_bridge.mfa.services import mfa_services
-from idp_bridge.store.records import User
+from idp_bridge.store.records.core import User
 from policies.admin_authorization import Action
 
 

@@ -15,15 +15,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from idp_bridge.admin import technicians
-from idp_bridge.admin.audit_log import AuditQuery, find_events
-from idp_bridge.admin_ui.audit_rows import audit_rows
-from idp_bridge.admin_ui.handler import BASE, Refusal, admin_render, bridge_of, form, page, redirect, require
-from idp_bridge.admin_ui.query import query_int, query_text
-from idp_bridge.admin_ui.sessions_pages import rows as session_rows
-from idp_bridge.admin_ui.technician_form import is_empty, update_from_form
-from idp_bridge.admin_ui.viewer import Viewer
+from idp_bridge.admin.console.audit_rows import audit_rows
+from idp_bridge.admin.console.handler import BASE, Refusal, admin_render, bridge_of, form, page, redirect, require
+from idp_bridge.admin.console.query import query_int, query_text
+from idp_bridge.admin.console.sessions_pages import rows as session_rows
+from idp_bridge.admin.console.technicians.form import is_empty, update_from_form
+from idp_bridge.admin.console.viewer import Viewer
+from idp_bridge.audit.reader import AuditQuery, find_events
 from idp_bridge.mfa.services import mfa_services
-from idp_bridge.store.records import User
+from idp_bridge.store.records.core import User
 from policies.admin_authorization import Action, combine_roles, effective_action
 from policies.roles import PRIVILEGE_ORDER
 

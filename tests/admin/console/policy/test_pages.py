@@ -13,8 +13,8 @@ import httpx2
 import pytest
 
 from idp_bridge.config.model import Config
-from idp_bridge.store.admin_records import PolicyVersion
-from tests.admin_ui.console_harness import Console, ConsoleUser, console
+from idp_bridge.store.records.admin import PolicyVersion
+from tests.admin.console.console_harness import Console, ConsoleUser, console
 from tests.bridge_harness import error_page_text, make_config
 
 PREVIEW, SAVE, ROLLBACK = "/admin/policy/preview", "/admin/policy/save", "/admin/policy/rollback"

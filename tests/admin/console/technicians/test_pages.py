@@ -15,12 +15,12 @@ import pyotp
 import pytest
 from starlette.testclient import TestClient
 
-from idp_bridge.admin_ui import technician_pages
+from idp_bridge.admin.console.technicians import pages as technician_pages
 from idp_bridge.mfa import recovery_codes
 from idp_bridge.mfa.factors import Verdict, check_recovery_code
-from tests.admin_ui.console_harness import Console, ConsoleUser, console
-from tests.admin_ui.console_pages import described, followed_notice, problems, refusal, row_ids
-from tests.admin_ui.upstream_users import add_upstream_user
+from tests.admin.console.console_harness import Console, ConsoleUser, console
+from tests.admin.console.console_pages import described, followed_notice, problems, refusal, row_ids
+from tests.admin.console.upstream_users import add_upstream_user
 from tests.bridge_harness import LoginDriver, authorize_url, other_browser
 from tests.mfa.mfa_harness import audit_detail, csrf, mfa_config, recovery_codes_of, secret_of
 from tests.store_peek import last_audit
