@@ -31,7 +31,6 @@ from idp_bridge.mfa.services import build_mfa
 from idp_bridge.oidc.portals import PortalRegistry
 from idp_bridge.oidc.signing_keys import SigningKeys
 from idp_bridge.policy.source import PolicySource
-from idp_bridge.provider_factory import build_providers
 from idp_bridge.sessions.cookie import SessionCookie
 from idp_bridge.sessions.end import end_sessions_the_policy_refuses, sweep_expired_sessions
 from idp_bridge.sessions.runtime import SessionRuntime
@@ -40,6 +39,7 @@ from idp_bridge.store.protocol.core import Store
 from idp_bridge.store.sqlite.core import SQLiteStore
 from idp_bridge.web.pages import error_page
 from idp_bridge.web.security_headers import SecurityHeaders
+from idp_bridge.wiring import build_providers
 from providers.base import Provider
 
 _log = logging.getLogger("idp_bridge")

@@ -1,4 +1,5 @@
-"""Building each configured upstream provider of its kind (generic OIDC, Entra ID, Google, Okta)."""
+"""Turning validated configuration into the running parts: each configured upstream provider built of its kind
+(generic OIDC, Entra ID, Google, Okta) and identity rules; the policy itself is read by policy.source."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ import httpx2
 
 from idp_bridge.clock import SystemClock
 from idp_bridge.config.model import Config
-from idp_bridge.provider_factory import build_providers
+from idp_bridge.wiring import build_providers
 
 
 async def online_problems(config: Config, *, http: httpx2.AsyncClient | None = None) -> list[str]:

@@ -23,7 +23,7 @@ from idp_bridge.config.model import Config, cross_reference_problems
 from idp_bridge.config.provider_models import IdentityRuleConfig
 from idp_bridge.config.role_mapping_model import RoleMapping, role_mapping_problems
 from idp_bridge.config.session_model import ADMIN_CLIENT_ID, FORWARD_AUTH_CLIENT_ID, RoleName
-from idp_bridge.provider_factory import identity_rule
+from idp_bridge.wiring import identity_rule
 from policies.allow_list import AllowListRules
 from policies.identity_allow_list import IdentityRules
 from policies.roles import most_privileged
