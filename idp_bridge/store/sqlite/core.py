@@ -23,8 +23,7 @@ from idp_bridge.store.records.core import (
 from idp_bridge.store.sqlite.admin import SQLiteAdminMixin
 from idp_bridge.store.sqlite.codec import INSERTS, decode, encode
 from idp_bridge.store.sqlite.mfa import SQLiteMFAMixin
-from idp_bridge.store.sqlite.mfa_schema import MFA_ADDED_COLUMNS, MFA_PURGE
-from idp_bridge.store.sqlite.schema import DDL, SCHEMA_VERSION
+from idp_bridge.store.sqlite.schema import DDL, MFA_ADDED_COLUMNS, MFA_PURGE, SCHEMA_VERSION
 from idp_bridge.store.sqlite.session_rules import RECORD_SESSION_CLIENT, SQLiteSessionRules
 
 if TYPE_CHECKING:
