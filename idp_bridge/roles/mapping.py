@@ -4,7 +4,7 @@ The mapping follows the upstream: the role is evaluated again from the groups an
 id_token against the policy in force (bridge.policy.document(), as fresh as the allow-list of the same login), and
 cleared when they no longer match. Live sessions are not touched when a mapping or a technician's groups change:
 the recorded role changes at the next login. The one exception to "follows the upstream" is group overage
-(policies/role_mapping.py): then an earlier role is kept and the login says so in the audit log.
+(policies/roles.py): then an earlier role is kept and the login says so in the audit log.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from starlette.requests import Request
 from idp_bridge.bridge import Bridge
 from idp_bridge.policy.document import mapped_role, maps_groups
 from idp_bridge.store.records.admin import MappedRole
-from policies.role_mapping import next_mapped_role
+from policies.roles import next_mapped_role
 from providers.base import Identity
 
 
