@@ -16,7 +16,8 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
-from idp_bridge.config.model import Config, CrossReferenceErrors, cross_reference_problems, key_path
+from idp_bridge.config.model import Config, CrossReferenceErrors, cross_reference_problems
+from idp_bridge.config.section import key_path
 
 Loc = tuple[str | int, ...]
 

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
+from idp_bridge.config.section import Section
 from idp_bridge.config.session_model import RoleName as Role  # one list of roles (policies.roles)
 
 Method = Literal["totp", "email", "sms"]
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class EmailConfig(_Section):
+class EmailConfig(Section):
     """SMTP delivery of one-time codes."""
 
     host: str = Field(description="SMTP server.")
@@ -28,7 +25,7 @@ class EmailConfig(_Section):
     timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 10.0
 
 
-class SMSConfig(_Section):
+class SMSConfig(Section):
     """Delivery of one-time codes through an HTTP SMS gateway (a JSON POST)."""
 
     url: str = Field(description="Gateway endpoint receiving a JSON POST per message.")
@@ -55,7 +52,7 @@ class SMSConfig(_Section):
         return value
 
 
-class MFAConfig(_Section):
+class MFAConfig(Section):
     required: bool = Field(default=True, description="MFA for every login unless a portal or policy says not.")
     required_roles: tuple[Role, ...] = ("super_admin", "admin")
     technician_may_disable: bool = False

@@ -8,15 +8,12 @@ together with the per-field ones.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     SecretStr,
     TypeAdapter,
@@ -26,7 +23,16 @@ from pydantic import (
 )
 
 from idp_bridge.config.mfa_model import MFAConfig
+from idp_bridge.config.provider_models import (
+    EntraProviderConfig,
+    GoogleProviderConfig,
+    IdentityRuleConfig,
+    MFATrustConfig,
+    OktaProviderConfig,
+    identity_rule_problems,
+)
 from idp_bridge.config.role_mapping_model import RoleMapping, role_mapping_problems
+from idp_bridge.config.section import Section, key_path
 from idp_bridge.config.session_model import (
     BUILT_IN_CLIENTS,
     AdminConsoleConfig,
@@ -38,15 +44,10 @@ from idp_bridge.config.session_model import (
 )
 
 _ID = r"^[a-z0-9][a-z0-9_-]{0,62}$"
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _BOOL = TypeAdapter(bool)
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ServerConfig(_Section):
+class ServerConfig(Section):
     issuer: str = Field(description="Public base URL of the bridge; the `iss` of every token it signs.")
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8000
@@ -75,12 +76,12 @@ class ServerConfig(_Section):
         return value
 
 
-class StoreConfig(_Section):
+class StoreConfig(Section):
     backend: Literal["sqlite"] = "sqlite"
     path: str = Field(default="idp-bridge.sqlite3", description="SQLite database file (WAL mode).")
 
 
-class SigningConfig(_Section):
+class SigningConfig(Section):
     algorithm: Literal["RS256", "ES256"] = "RS256"
     key_file: str = Field(
         default="idp-bridge-signing.json",
@@ -89,7 +90,7 @@ class SigningConfig(_Section):
     )
 
 
-class SessionConfig(_Section):
+class SessionConfig(Section):
     cookie_name: str = "idp_bridge_session"
     lifetime_seconds: Annotated[int, Field(ge=60, le=30 * 86400)] = 12 * 3600
     idle_timeout_seconds: Annotated[int, Field(ge=60, le=30 * 86400)] = 30 * 60
@@ -103,36 +104,13 @@ class SessionConfig(_Section):
     cookie_domain: str | None = None
 
 
-class TokenConfig(_Section):
+class TokenConfig(Section):
     code_lifetime_seconds: Annotated[int, Field(ge=5, le=60)] = 60
     id_token_lifetime_seconds: Annotated[int, Field(ge=60, le=86400)] = 300
     access_token_lifetime_seconds: Annotated[int, Field(ge=60, le=86400)] = 600
 
 
-class MFATrustConfig(_Section):
-    """When an upstream login counts as multi-factor (read by policies.mfa_trust). Unset lists take the defaults
-    for the provider's kind (generic OIDC: `amr` containing "mfa"; never an `acr` that was not requested)."""
-
-    trusted_amr: tuple[str, ...] | None = Field(
-        default=None, description="amr values proving MFA; default for kind 'oidc': ['mfa']."
-    )
-    trusted_acr: tuple[str, ...] | None = Field(
-        default=None, description="acr values proving MFA, trusted only when the bridge requested them."
-    )
-    trusted_acrs: tuple[str, ...] = Field(
-        default=(), description="Entra auth-context ids (c1..c99) bound to an MFA Conditional Access policy."
-    )
-    request_acr_values: tuple[str, ...] = Field(default=(), description="acr_values sent upstream on every login.")
-    request_acrs: tuple[str, ...] = Field(default=(), description="Entra auth contexts requested (claims=acrs).")
-    max_auth_age_seconds: Annotated[int, Field(ge=0, le=86400)] = Field(
-        default=3600, description="Upstream auth_time must be at most this old for its MFA to count."
-    )
-    accept_missing_auth_time: bool = Field(
-        default=False, description="Count MFA evidence from a token without auth_time as fresh."
-    )
-
-
-class OIDCProviderConfig(_Section):
+class OIDCProviderConfig(Section):
     """A generic upstream OpenID Connect provider."""
 
     kind: Literal["oidc"]
@@ -162,21 +140,12 @@ class OIDCProviderConfig(_Section):
         return value
 
 
-# The corporate kinds build on this module's section base, so they are imported once it is defined.
-from idp_bridge.config.provider_models import (  # noqa: E402
-    EntraProviderConfig,
-    GoogleProviderConfig,
-    IdentityRuleConfig,
-    OktaProviderConfig,
-    identity_rule_problems,
-)
-
 ProviderConfig = Annotated[
     OIDCProviderConfig | EntraProviderConfig | GoogleProviderConfig | OktaProviderConfig, Field(discriminator="kind")
 ]
 
 
-class PortalConfig(_Section):
+class PortalConfig(Section):
     """A downstream portal (OIDC client) registered with the bridge."""
 
     display_name: str
@@ -226,7 +195,7 @@ class PortalConfig(_Section):
         return value
 
 
-class PolicyConfig(_Section):
+class PolicyConfig(Section):
     allowed_providers: tuple[str, ...] = Field(
         description="Providers that may be used at all. Must not be empty: nothing is allowed by default."
     )
@@ -238,7 +207,7 @@ class PolicyConfig(_Section):
     )
 
 
-class Config(_Section):
+class Config(Section):
     server: ServerConfig
     store: StoreConfig = StoreConfig()
     signing: SigningConfig = SigningConfig()
@@ -306,18 +275,6 @@ def cross_reference_problems(data: Mapping[str, Any]) -> list[str]:
                 problems.append(f"{key_path(*where)}: must use https unless server.dev_mode = true (got {issuer!r})")
     problems += role_mapping_problems(policy.get("role_mappings"), providers, "policy.role_mappings")
     return problems + identity_rule_problems(data)
-
-
-def key_path(*parts: str | int) -> str:
-    """A dotted TOML key for messages: `portals."wiki.example".display_name`, list indexes as `[0]`."""
-    path = ""
-    for part in parts:
-        if isinstance(part, int):
-            path += f"[{part}]"
-            continue
-        name = part if _BARE_KEY.fullmatch(part) else json.dumps(part)
-        path += f".{name}" if path else name
-    return path
 
 
 def _flag(value: object) -> bool:

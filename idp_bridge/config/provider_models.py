@@ -1,8 +1,9 @@
-"""Configuration of the corporate provider kinds (Entra ID, Google Workspace, Okta) and of identity rules.
+"""Configuration of upstream providers: the MFA trust every kind has, the corporate kinds (Entra ID, Google Workspace,
+Okta) and identity rules.
 
 `ProviderConfig` in `idp_bridge.config.model` is the union of these and the generic OIDC kind, chosen by
-`kind`. Each kind carries the same `[providers.X.mfa]` table. Import `idp_bridge.config.model`, never this
-module first: it builds on that module's section base (see `idp_bridge/config/__init__.py`).
+`kind`. Each kind carries the same `[providers.X.mfa]` table (`MFATrustConfig`). This module imports only
+`config.section`; `config.model` imports it, never the other way round.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from idp_bridge.config.model import MFATrustConfig, _Section
+from idp_bridge.config.section import Section, key_path
 
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -46,7 +47,30 @@ def _https_base(value: str) -> str:
     return value.rstrip("/")
 
 
-class EntraCertificateConfig(_Section):
+class MFATrustConfig(Section):
+    """When an upstream login counts as multi-factor (read by policies.mfa_trust). Unset lists take the defaults
+    for the provider's kind (generic OIDC: `amr` containing "mfa"; never an `acr` that was not requested)."""
+
+    trusted_amr: tuple[str, ...] | None = Field(
+        default=None, description="amr values proving MFA; default for kind 'oidc': ['mfa']."
+    )
+    trusted_acr: tuple[str, ...] | None = Field(
+        default=None, description="acr values proving MFA, trusted only when the bridge requested them."
+    )
+    trusted_acrs: tuple[str, ...] = Field(
+        default=(), description="Entra auth-context ids (c1..c99) bound to an MFA Conditional Access policy."
+    )
+    request_acr_values: tuple[str, ...] = Field(default=(), description="acr_values sent upstream on every login.")
+    request_acrs: tuple[str, ...] = Field(default=(), description="Entra auth contexts requested (claims=acrs).")
+    max_auth_age_seconds: Annotated[int, Field(ge=0, le=86400)] = Field(
+        default=3600, description="Upstream auth_time must be at most this old for its MFA to count."
+    )
+    accept_missing_auth_time: bool = Field(
+        default=False, description="Count MFA evidence from a token without auth_time as fresh."
+    )
+
+
+class EntraCertificateConfig(Section):
     """A certificate credential registered with the Entra app (instead of a client secret)."""
 
     private_key: SecretStr = Field(description="PEM private key of the certificate.")
@@ -69,7 +93,7 @@ class EntraCertificateConfig(_Section):
         return self
 
 
-class EntraProviderConfig(_Section):
+class EntraProviderConfig(Section):
     """Microsoft Entra ID through msal."""
 
     kind: Literal["entra"]
@@ -134,7 +158,7 @@ class EntraProviderConfig(_Section):
         return self
 
 
-class GoogleProviderConfig(_Section):
+class GoogleProviderConfig(Section):
     """Google Workspace."""
 
     kind: Literal["google"]
@@ -178,7 +202,7 @@ class GoogleProviderConfig(_Section):
         return value
 
 
-class OktaProviderConfig(_Section):
+class OktaProviderConfig(Section):
     """Okta: an org or custom authorization server, named by its exact issuer."""
 
     kind: Literal["okta"]
@@ -219,7 +243,7 @@ class OktaProviderConfig(_Section):
         return value
 
 
-class IdentityRuleConfig(_Section):
+class IdentityRuleConfig(Section):
     """Which accounts of one provider may sign in (globally or to one portal). Every list set must match."""
 
     tenants: tuple[str, ...] | None = Field(default=None, description="Entra tenant ids.")
@@ -254,10 +278,10 @@ def identity_rule_problems(data: Mapping[str, Any]) -> list[str]:
         for pid, rule in rules.items():
             provider = providers.get(pid) if isinstance(providers, Mapping) else None
             if not isinstance(provider, Mapping):
-                problems.append(f"{_key(*where)}: unknown provider (got {pid!r})")
+                problems.append(f"{key_path(*where)}: unknown provider (got {pid!r})")
                 continue
             if isinstance(rule, Mapping):
-                problems += _rule_problems(_key(*where, pid), rule, provider)
+                problems += _rule_problems(key_path(*where, pid), rule, provider)
     return problems
 
 
@@ -297,7 +321,3 @@ def _get(node: object, *path: str) -> object:
     return node
 
 
-def _key(*parts: str) -> str:
-    from idp_bridge.config.model import key_path
-
-    return key_path(*parts)

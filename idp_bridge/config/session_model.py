@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
+
+from idp_bridge.config.section import Section
 
 RoleName = Literal["super_admin", "admin", "technician", "auditor"]  # = policies.roles.ROLES (tested)
 FORWARD_AUTH_CLIENT_ID = "idp-bridge:forward-auth"
@@ -18,11 +20,7 @@ BUILT_IN_CLIENTS = frozenset({FORWARD_AUTH_CLIENT_ID, ADMIN_CLIENT_ID})
 _DAY = 86400
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class RoleSessionConfig(_Section):
+class RoleSessionConfig(Section):
     """One role's session rules; an omitted option takes the value of the same name in [sessions]."""
 
     idle_timeout_seconds: Annotated[int, Field(ge=60, le=30 * _DAY)] | None = None
@@ -30,13 +28,13 @@ class RoleSessionConfig(_Section):
     max_sessions: Annotated[int, Field(ge=1, le=100)] | None = None
 
 
-class BackchannelLogoutConfig(_Section):
+class BackchannelLogoutConfig(Section):
     timeout_seconds: Annotated[float, Field(gt=0, le=30)] = 5.0
     attempts: Annotated[int, Field(ge=1, le=10)] = 3
     retry_delay_seconds: Annotated[float, Field(ge=0, le=60)] = 1.0
 
 
-class ForwardAuthRoute(_Section):
+class ForwardAuthRoute(Section):
     """A path prefix that needs multi-factor authentication done at most `mfa_max_age_seconds` ago."""
 
     path_prefix: str
@@ -51,7 +49,7 @@ class ForwardAuthRoute(_Section):
         return value
 
 
-class ForwardAuthConfig(_Section):
+class ForwardAuthConfig(Section):
     protected_hosts: tuple[str, ...] = ()
     allowed_providers: tuple[str, ...] | None = None
     routes: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,63}$")], ForwardAuthRoute] = Field(
@@ -67,7 +65,7 @@ class ForwardAuthConfig(_Section):
         return value
 
 
-class AdminConsoleConfig(_Section):
+class AdminConsoleConfig(Section):
     """The built-in admin console (/admin): it signs security teams in through the bridge itself."""
 
     enabled: bool = True

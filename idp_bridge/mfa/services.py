@@ -9,7 +9,8 @@ import httpx2
 from starlette.requests import Request
 
 from idp_bridge.config.mfa_model import MFAConfig
-from idp_bridge.config.model import Config, MFATrustConfig
+from idp_bridge.config.model import Config
+from idp_bridge.config.provider_models import MFATrustConfig
 from idp_bridge.mfa.cookies import DEVICE_COOKIE, PENDING_COOKIE, SignedCookie
 from idp_bridge.mfa.secret_box import SecretBox
 from policies.mfa_attempts import AttemptRules

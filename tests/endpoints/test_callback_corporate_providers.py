@@ -17,11 +17,12 @@ from starlette.testclient import TestClient
 
 from idp_bridge.app import create_app
 from idp_bridge.clock import FrozenClock
-from idp_bridge.config.model import Config, MFATrustConfig, PolicyConfig
+from idp_bridge.config.model import Config, PolicyConfig
 from idp_bridge.config.provider_models import (
     EntraProviderConfig,
     GoogleProviderConfig,
     IdentityRuleConfig,
+    MFATrustConfig,
     OktaProviderConfig,
 )
 from tests.bridge_harness import (

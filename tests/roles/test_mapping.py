@@ -13,7 +13,8 @@ from typing import Any
 from idp_bridge.admin import policy_service, technicians
 from idp_bridge.bridge import Bridge
 from idp_bridge.config.mfa_model import MFAConfig
-from idp_bridge.config.model import Config, MFATrustConfig
+from idp_bridge.config.model import Config
+from idp_bridge.config.provider_models import MFATrustConfig
 from idp_bridge.config.role_mapping_model import RoleMapping
 from idp_bridge.demo.upstream import DEMO_ADMIN_GROUP
 from idp_bridge.mfa import admin as mfa_admin
