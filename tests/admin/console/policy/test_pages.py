@@ -5,103 +5,25 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
-from html.parser import HTMLParser
 from pathlib import Path
 
-import httpx2
 import pytest
 
 from idp_bridge.config.model import Config
-from idp_bridge.store.records.admin import PolicyVersion
-from tests.admin.console.console_harness import Console, ConsoleUser, console
+from tests.admin.console.console_harness import Console, console
+from tests.admin.console.policy.policy_forms import (
+    PREVIEW,
+    ROLLBACK,
+    SAVE,
+    confirmation,
+    editor,
+    form_fields,
+    problems,
+    rejections,
+    submit,
+    versions,
+)
 from tests.bridge_harness import error_page_text, make_config
-
-PREVIEW, SAVE, ROLLBACK = "/admin/policy/preview", "/admin/policy/save", "/admin/policy/rollback"
-
-
-class _FormReader(HTMLParser):
-    """The fields a browser would submit from one form of a page (checked boxes, hidden and text inputs, text
-    areas with the browser's CRLF line breaks); disabled fieldsets submit nothing."""
-
-    def __init__(self, form_id: str) -> None:
-        super().__init__()
-        self.form_id, self.inside, self.disabled, self.found = form_id, False, 0, False
-        self.fields: dict[str, str] = {}
-        self.textarea: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if tag == "form":
-            self.inside = a.get("id") == self.form_id
-            self.found |= self.inside
-        if not self.inside:
-            return
-        if tag == "fieldset" and "disabled" in a:
-            self.disabled += 1
-        if self.disabled:
-            return
-        name = a.get("name")
-        if tag == "input" and name:
-            kind = a.get("type", "text")
-            if kind not in ("checkbox", "radio") or "checked" in a:
-                self.fields[name] = a.get("value") or ""
-        elif tag == "textarea" and name:
-            self.textarea, self.fields[name] = name, ""
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self.inside = False
-        elif tag == "fieldset" and self.inside and self.disabled:
-            self.disabled -= 1
-        elif tag == "textarea":
-            self.textarea = None
-
-    def handle_data(self, data: str) -> None:
-        if self.textarea is not None:
-            self.fields[self.textarea] += data.replace("\r\n", "\n").replace("\n", "\r\n")
-
-
-def form_fields(page: httpx2.Response, form_id: str) -> dict[str, str]:
-    reader = _FormReader(form_id)
-    reader.feed(page.text)
-    assert reader.found, (form_id, page.text[:500])
-    return reader.fields
-
-
-def editor(user: ConsoleUser) -> dict[str, str]:
-    page = user.get("/admin/policy")
-    assert page.status_code == 200, page.text[:300]
-    return form_fields(page, "policy-editor")
-
-
-def submit(user: ConsoleUser, path: str, fields: dict[str, str], **headers: str) -> httpx2.Response:
-    """POST fields as the page gave them (the CSRF token included)."""
-    return user.browser.post(path, data=fields, headers=headers or None, follow_redirects=False)
-
-
-def confirmation(user: ConsoleUser, fields: dict[str, str], comment: str) -> dict[str, str]:
-    """Preview the editor's `fields` with `comment`; the confirmation (save) form's fields."""
-    return form_fields(submit(user, PREVIEW, fields | {"comment": comment}), "save-form")
-
-
-def versions(db: str) -> list[tuple[int, str, str, int | None]]:
-    with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT version, author, comment, rollback_of FROM policy_versions ORDER BY version")
-        return list(rows)
-
-
-def rejections(db: str) -> list[tuple[str, str]]:
-    """(reason, path) of every admin.rejected audit event."""
-    with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT detail FROM audit_events WHERE type = 'admin.rejected' ORDER BY rowid")
-        return [(d["reason"], d["path"]) for d in (json.loads(r[0]) for r in rows)]
-
-
-def problems(page: httpx2.Response) -> str:
-    start = page.text.find('id="problems"')
-    assert start > 0, page.text[:1000]
-    return page.text[start : page.text.find("</ul>", start)]
 
 
 def test_super_admin_previews_saves_and_rolls_back(admin_console: Console) -> None:
@@ -348,23 +270,6 @@ def test_bad_saves_and_rollbacks_are_refused_with_a_readable_page(admin_console:
     assert bob.get("/admin/policy/versions/0").status_code == 404
     assert versions(b.db) == []
     assert len(rejections(b.db)) == 11
-
-
-def test_a_version_that_no_longer_fits_the_config_cannot_be_restored(admin_console: Console) -> None:
-    b = admin_console.bridge
-    bob = admin_console.sign_in("bob", "super_admin")
-    old = json.dumps({"allowed_providers": ["okta"]})  # e.g. a provider since removed from the config file
-    b.call(b.store.add_policy_version, PolicyVersion(1, old, "config-file", "old", b.clock.now(), ""))
-    fields = editor(bob)  # the stored version is unusable: the editor starts from the config file's policy
-    del fields["allow.globex"]
-    fields["base_version"] = "1"
-    assert submit(bob, SAVE, confirmation(bob, fields, "c")).status_code == 303
-    page = bob.get("/admin/policy/versions/1")
-    assert page.status_code == 200 and 'id="rollback-problems"' in page.text and 'id="rollback-form"' not in page.text
-    refused = submit(bob, ROLLBACK, {"csrf_token": fields["csrf_token"], "version": "1"})
-    assert refused.status_code == 422 and "unknown provider (got &#39;okta&#39;)" in problems(refused)
-    assert [v[0] for v in versions(b.db)] == [1, 2]
-    assert rejections(b.db) == [("invalid_policy", ROLLBACK)]
 
 
 def test_allowing_a_provider_that_was_not_allowed(tmp_path: Path, upstreams: dict[str, str], key_file: Path) -> None:
