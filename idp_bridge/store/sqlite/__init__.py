@@ -1,1 +1,2 @@
-"""TODO"""
+"""The embedded SQLite backend (the default, one host): core (SQLiteStore), mfa, session_rules and admin mixins, the
+schema and the row codec."""

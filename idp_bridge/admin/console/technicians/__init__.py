@@ -1,1 +1,1 @@
-"""TODO"""
+"""The console's technician pages: search, one technician's settings form, and their second factors (reset, codes)."""
