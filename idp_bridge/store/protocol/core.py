@@ -1,6 +1,6 @@
 """The Store protocol: one contract every backend (SQLite, Redis, PostgreSQL) fulfils unchanged.
 
-Rules every backend keeps (tests/store/conformance/core.py checks them):
+Rules every backend keeps (the suites in tests/store/conformance/ check them):
 - reads take `now` and never return a record whose `expires_at <= now` (or an ended session);
 - `take_*` methods are atomic: of N concurrent callers, exactly one gets the record;
 - `put_*` of an existing key raises `DuplicateKey` rather than overwriting;

@@ -1,4 +1,4 @@
-"""The AdminStore conformance suite: every backend passes it unchanged (mixed in beside StoreConformance)."""
+"""The AdminStore conformance suite (store/protocol/admin.py): every backend passes it unchanged (see conftest.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import asyncio
 from idp_bridge.store.protocol.core import Store
 from idp_bridge.store.records.admin import APIToken, MappedRole, PolicyVersion
 from idp_bridge.store.records.core import secret_hash
-from tests.store.conformance.core import T0, session
-
-RACERS = 20
+from tests.store.conformance.samples import RACERS, T0, session
 
 
 def version(n: int, **changes: object) -> PolicyVersion:

@@ -1,7 +1,7 @@
-"""The MFAStore conformance suite: every backend passes it unchanged (mixed in beside StoreConformance).
+"""The MFAStore conformance suite (store/protocol/mfa.py): every backend passes it unchanged.
 
-A backend's test class inherits `MFAStoreConformance` and provides the same `store` fixture (a fresh, opened store
-per test). Every single-use thing is raced by RACERS concurrent callers: exactly one wins.
+conftest.py runs it once per backend in its BACKENDS table, each test on a FRESH, opened store; test_mfa.py collects
+it. Every single-use thing is raced by RACERS concurrent callers: exactly one wins.
 """
 
 from __future__ import annotations
@@ -23,9 +23,7 @@ from idp_bridge.store.records.mfa import (
     TechnicianMFASettings,
 )
 from idp_bridge.store.records.session_rules import SessionIdentity
-
-T0 = 1_700_000_000.0
-RACERS = 20
+from tests.store.conformance.samples import RACERS, T0
 
 CHALLENGE = OTPChallenge(
     id="ch-1", user_id="u-1", channel="email", code_hash="h-123456", created_at=T0, expires_at=T0 + 180

@@ -1,7 +1,7 @@
 """The session-rules conformance suite (store/protocol/session_rules.py): every backend passes it unchanged.
 
-A backend's test module subclasses `SessionRulesConformance` and provides the `store` fixture (a FRESH, opened
-store per test), as for tests/store/conformance/core.py. Time is injected; nothing sleeps.
+conftest.py runs it once per backend in its BACKENDS table, each test on a FRESH, opened store;
+test_session_rules.py collects it. Time is injected; nothing sleeps.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from idp_bridge.store.records.session_rules import (
     SessionIdentity,
     UserSessionSettings,
 )
-from tests.store.conformance.core import ACCESS_TOKEN, RACERS, SESSION, T0, race, session
+from tests.store.conformance.samples import ACCESS_TOKEN, RACERS, SESSION, T0, race, session
 
 REFRESH = RefreshToken(
     token_hash=secret_hash("refresh-1"),

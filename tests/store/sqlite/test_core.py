@@ -1,4 +1,8 @@
-"""SQLiteStore: the conformance suite on a file and in memory, plus what only SQLite has (files, processes)."""
+"""SQLiteStore: what only SQLite has (files, schema versions, reopening, several processes on one file).
+
+The conformance suites run on SQLite too, on a file and in memory: see tests/store/conformance/conftest.py. The
+tests here build their stores themselves, since each needs a particular file, schema or connection state.
+"""
 
 from __future__ import annotations
 
@@ -6,43 +10,21 @@ import asyncio
 import dataclasses
 import multiprocessing
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from idp_bridge.store.protocol.core import DuplicateKey, Store, StoreError
+from idp_bridge.store.protocol.core import DuplicateKey, StoreError
 from idp_bridge.store.records.core import CodeTakeStatus, secret_hash
 from idp_bridge.store.records.mfa import PendingLogin
 from idp_bridge.store.records.session_rules import SessionIdentity
 from idp_bridge.store.sqlite.core import SQLiteStore
 from idp_bridge.store.sqlite.schema import SCHEMA_VERSION
-from tests.store.conformance.admin import AdminStoreConformance
-from tests.store.conformance.core import AUTH_REQUEST, CODE, T0, StoreConformance, session
-from tests.store.conformance.mfa import MFAStoreConformance
-from tests.store.conformance.session_rules import SessionRulesConformance
+from tests.store.conformance.samples import AUTH_REQUEST, CODE, T0, session
 
 PROCESSES = 4
 RACE_KEYS = 25
-
-
-class TestSQLiteFile(StoreConformance, MFAStoreConformance, AdminStoreConformance):
-    @pytest.fixture
-    async def store(self, tmp_path: Path) -> AsyncIterator[Store]:
-        store = SQLiteStore(str(tmp_path / "store.db"))
-        await store.open()
-        yield store
-        await store.close()
-
-
-class TestSQLiteMemory(StoreConformance, MFAStoreConformance, AdminStoreConformance):
-    @pytest.fixture
-    async def store(self) -> AsyncIterator[Store]:
-        store = SQLiteStore(":memory:")
-        await store.open()
-        yield store
-        await store.close()
 
 
 # -- SQLite specifics ----------------------------------------------------------------------------------
@@ -287,25 +269,7 @@ async def test_processes_racing_one_totp_time_step_accept_it_once(tmp_path: Path
         assert sorted(out[i] for out in outputs) == ["False"] * (PROCESSES - 1) + ["True"], f"user {i}"
 
 
-# -- session rules (issue 4) ---------------------------------------------------------------------------
-
-
-class TestSQLiteFileSessionRules(SessionRulesConformance):
-    @pytest.fixture
-    async def store(self, tmp_path: Path) -> AsyncIterator[Store]:
-        store = SQLiteStore(str(tmp_path / "store.db"))
-        await store.open()
-        yield store
-        await store.close()
-
-
-class TestSQLiteMemorySessionRules(SessionRulesConformance):
-    @pytest.fixture
-    async def store(self) -> AsyncIterator[Store]:
-        store = SQLiteStore(":memory:")
-        await store.open()
-        yield store
-        await store.close()
+# -- session rules (issue 4): one account logging in from several processes ----------------------------
 
 
 def _login_worker(path: str, worker: int, logins: int, limit: int, barrier: Any, results: Any) -> None:
