@@ -3,7 +3,7 @@
 Every save appends a version (author, time, comment, diff) with a compare-and-set on the version number, ends the
 live sessions the new policy refuses (opened through a provider it no longer allows, or of an account its global
 identity rule for that provider refuses, judged on the facts the session recorded at login), writes an audit event
-and applies the policy on this worker at once (other workers within policy_source.REFRESH_SECONDS).
+and applies the policy on this worker at once (other workers within policy.source.REFRESH_SECONDS).
 """
 
 from __future__ import annotations

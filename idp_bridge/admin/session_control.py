@@ -23,8 +23,8 @@ async def end_sessions_for(
     bridge: Bridge, user_id: str, reason: str, *, session_ids: Collection[str] | None = None
 ) -> int:
     """End the user's live sessions (only `session_ids` among them, when given); returns how many ended.
-    `reason` is one of session_records.END_REASONS: here "policy_changed", "admin", "disabled", "mfa_changed"
-    or "mfa_reset"."""
+    `reason` is one of store.records.session_rules.END_REASONS: here "policy_changed", "admin", "disabled",
+    "mfa_changed" or "mfa_reset"."""
     if session_ids is None:
         return len(await session_end.end_user_sessions(bridge, user_id, reason))
     ended = 0
@@ -36,7 +36,7 @@ async def end_sessions_for(
 
 
 async def end_one_session(bridge: Bridge, session: Session, actor: str) -> bool:
-    """A security-team member (or API token) ends one live session: ended through session_end (reason "admin")
+    """A security-team member (or API token) ends one live session: ended through sessions.end (reason "admin")
     and audited as a forced logout naming the actor. False when it had already ended meanwhile."""
     ended = await end_sessions_for(bridge, session.user_id, "admin", session_ids={session.id})
     if ended:

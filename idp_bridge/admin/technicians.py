@@ -1,8 +1,8 @@
 """Technician administration: their view, MFA mode and enforcement, reset, recovery codes, limits, disabling.
 
 Each save that touches MFA (method, enforcement, recovery codes) or the role signs the technician out everywhere
-(reason "mfa_changed"; a reset "mfa_reset"), through mfa.admin / admin.session_control and so session_end;
-disabling goes through session_end.disable_user (reason "disabled"). The idle timeout and session limit are the
+(reason "mfa_changed"; a reset "mfa_reset"), through mfa.admin / admin.session_control and so sessions.end;
+disabling goes through sessions.end.disable_user (reason "disabled"). The idle timeout and session limit are the
 technician's own session settings (user_session_settings: idle_timeout_seconds, max_sessions), the ones session
 creation enforces; they apply to sessions opened from then on.
 """
@@ -63,7 +63,7 @@ async def update(bridge: Bridge, user: User, change: TechnicianUpdate, actor: st
         settings_changes["method"] = change.mfa_method
     if change.enforced is not None:
         settings_changes["enforced"] = change.enforced
-    if settings_changes:  # ends every session ("mfa_changed") through session_end
+    if settings_changes:  # ends every session ("mfa_changed") through sessions.end
         await mfa_admin.save_settings(bridge, user.id, **settings_changes)
         changed += sorted(settings_changes)
     own = await bridge.store.get_user_session_settings(user.id) or UserSessionSettings(user.id)
@@ -76,7 +76,7 @@ async def update(bridge: Bridge, user: User, change: TechnicianUpdate, actor: st
                                                 ("session_limit", own.max_sessions, limit)) if old != new]  # fmt: skip
     if change.disabled is not None and change.disabled != user.disabled:
         if change.disabled:
-            await disable_user(bridge, user.id)  # ends every session ("disabled") through session_end
+            await disable_user(bridge, user.id)  # ends every session ("disabled") through sessions.end
         else:
             await bridge.store.set_user_disabled(user.id, False)
         changed.append("disabled")
@@ -88,7 +88,7 @@ async def update(bridge: Bridge, user: User, change: TechnicianUpdate, actor: st
 
 
 async def reset_mfa(bridge: Bridge, user: User, actor: str) -> None:
-    await mfa_admin.reset_mfa(bridge, user.id)  # ends every session ("mfa_reset") through session_end
+    await mfa_admin.reset_mfa(bridge, user.id)  # ends every session ("mfa_reset") through sessions.end
     await bridge.auditor.record("admin.technician.mfa_reset", "success", user_id=user.id, actor=actor)
 
 

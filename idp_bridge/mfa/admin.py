@@ -1,7 +1,7 @@
 """Changing a technician's MFA settings (admin or self-service): every save signs the technician out everywhere.
 
 Operations for the admin CLI (`idp-bridge mfa ...`) and the settings page; issue 6's admin UI will call the same
-functions. Sessions end through session_end (worker cache, audit, back-channel logouts to the portals).
+functions. Sessions end through sessions.end (worker cache, audit, back-channel logouts to the portals).
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ async def start_session(
 ) -> tuple[Session, str]:  # fmt: skip
     """A new session with a fresh token; a session the browser held before is ended (never reused). `assurance`
     is what the login proved (flow step 4); without it, nothing beyond the upstream's single factor is claimed.
-    `facts`: what the upstream login said of the account (session_limits.identity_facts), kept with the session;
+    `facts`: what the upstream login said of the account (sessions.limits.identity_facts), kept with the session;
     None when not known. `role`: the technician's effective role when the caller has just determined it (else it
     is read)."""
     previous = bridge.session_cookie.read(request)

@@ -1,4 +1,4 @@
-"""Which live sessions an allow-list policy refuses, and why: session_end ends them, the policy dry run lists them.
+"""Which live sessions an allow-list policy refuses, and why: sessions.end ends them, the policy dry run lists them.
 
 A session is refused when its provider is no longer allowed, or when the identity facts its login recorded (tenant,
 groups, app roles, group overage: store.records.session_rules.SessionIdentity) fail the provider's global identity rule

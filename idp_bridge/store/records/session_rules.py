@@ -1,6 +1,6 @@
 """Records of the session rules: per-technician settings, refresh tokens, portals per session, logout deliveries.
 
-Like records.py: frozen, times are POSIX seconds from the injected clock, bearer secrets stored only as hashes.
+Like records/core.py: frozen, times are POSIX seconds from the injected clock, bearer secrets stored only as hashes.
 """
 
 from __future__ import annotations

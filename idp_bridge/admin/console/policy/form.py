@@ -5,7 +5,7 @@ The checkboxes cover the provider lists: `allow.<provider>` (the global list), a
 any text up to 128 characters, longer than a form field name may be); the hidden `layout` fingerprint of the
 config's providers and portals makes a form shown before a config change fail instead of editing the wrong portal.
 The text area `rules` holds the rest of the document as JSON: identity_rules, per-portal identity_rules and
-role_mappings. The result goes through the document's own validation (policy_document.parse); nothing here decides
+role_mappings. The result goes through the document's own validation (policy.document.parse); nothing here decides
 what a valid policy is.
 """
 
