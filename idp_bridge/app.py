@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -35,7 +35,7 @@ from idp_bridge.sessions.cookie import SessionCookie
 from idp_bridge.sessions.end import end_sessions_the_policy_refuses, sweep_expired_sessions
 from idp_bridge.sessions.runtime import SessionRuntime
 from idp_bridge.sessions.sweep import SHUTDOWN_DRAIN_SECONDS, sweep_periodically
-from idp_bridge.store.protocol.core import Store
+from idp_bridge.store.protocol.core import DuplicateKey, Store, StoreError
 from idp_bridge.store.sqlite.core import SQLiteStore
 from idp_bridge.web.pages import error_page
 from idp_bridge.web.security_headers import SecurityHeaders
@@ -76,6 +76,27 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return page
 
 
+STORE_RETRY_AFTER_SECONDS = 5
+# Callers of these paths are programs (portals, proxies, API clients, the session timer): they get JSON.
+_JSON_PATHS = ("/admin/api/", "/token", "/userinfo", "/introspect", "/session/status", "/forward-auth")
+
+
+async def _store_unavailable(request: Request, exc: Exception) -> Response:
+    """A store that cannot serve is a dependency that is down: 503, fail closed (the forward-auth fast path answers
+    its own 503: forward_auth.check). A duplicate key is a bug, not an outage: it stays a 500."""
+    if isinstance(exc, DuplicateKey) or not isinstance(exc, StoreError):
+        raise exc
+    _log.error("store unavailable on %s %s: %s", request.method, request.url.path, exc)
+    headers = {"Retry-After": str(STORE_RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    message = "The bridge cannot reach its data store right now. Nothing was changed; try again in a few seconds."
+    if request.url.path.startswith(_JSON_PATHS):
+        body = {"error": "temporarily_unavailable", "error_description": message}
+        return JSONResponse(body, status_code=503, headers=headers)
+    page = error_page(503, "Temporarily unavailable", message)
+    page.headers.update(headers)
+    return page
+
+
 async def _server_error(request: Request, exc: Exception) -> Response:
     _log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_page(500, "Something went wrong", "The bridge hit an unexpected error. Nothing was changed.")
@@ -90,7 +111,7 @@ def create_app(
     http: httpx2.AsyncClient | None = None,
 ) -> Starlette:
     clock = clock or SystemClock()
-    store = store or SQLiteStore(config.store.path)
+    store = store or SQLiteStore(config.store.path, config.store.busy_timeout_ms)
     http_client = http or httpx2.AsyncClient(timeout=10.0, follow_redirects=False)
     bridge = Bridge(
         config=config,
@@ -144,7 +165,7 @@ def create_app(
             # After the forward-auth fast path: that hot path keeps writing its rare events at once.
             Middleware(AuditBuffering, auditor=bridge.auditor),
         ],
-        exception_handlers={HTTPException: _http_error, Exception: _server_error},
+        exception_handlers={HTTPException: _http_error, StoreError: _store_unavailable, Exception: _server_error},
         lifespan=lifespan,
     )
     app.state.bridge = bridge

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
-from tests.bridge_harness import authorize_url, error_page_text
+from tests.bridge_harness import (
+    PORTAL_ID,
+    PORTAL_REDIRECT,
+    PORTAL_SECRET,
+    authorize_url,
+    error_page_text,
+    make_config,
+    running_bridge,
+)
 
 
 def test_unknown_path_is_a_readable_404_page(bridge_client: TestClient) -> None:
@@ -47,3 +59,40 @@ def test_every_response_refuses_framing(
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers.get_list("x-frame-options") == ["DENY"]  # added once, not per layer
+
+
+@contextlib.contextmanager
+def _write_lock(db: str) -> Iterator[None]:
+    """Another process's write lock on the store file (a second instance mid-transaction, a backup tool)."""
+    holder = sqlite3.connect(db, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        yield
+        holder.execute("ROLLBACK")
+    finally:
+        holder.close()
+
+
+def test_a_store_locked_by_another_process_is_a_503_page_or_json_never_a_500(
+    tmp_path: Path, upstreams: dict[str, str], key_file: Path
+) -> None:
+    config = make_config(tmp_path, upstreams, key_file=key_file)
+    config = config.model_copy(update={"store": config.store.model_copy(update={"busy_timeout_ms": 50})})
+    with running_bridge(config) as client:
+        with _write_lock(config.store.path):
+            page = client.get(authorize_url(), follow_redirects=False)  # stores the portal's request: a write
+            token = client.post(
+                "/token",
+                data={"grant_type": "authorization_code", "code": "c" * 43, "redirect_uri": PORTAL_REDIRECT,
+                      "code_verifier": "v" * 43},
+                auth=(PORTAL_ID, PORTAL_SECRET),
+            )  # fmt: skip
+        assert page.status_code == 503 and page.headers["retry-after"] == "5"
+        assert error_page_text(page) == (
+            "Temporarily unavailable",
+            "The bridge cannot reach its data store right now. Nothing was changed; try again in a few seconds.",
+        )
+        assert token.status_code == 503 and token.headers["retry-after"] == "5"
+        assert token.json()["error"] == "temporarily_unavailable"
+        # The lock gone, the same request works: the refusal left nothing behind.
+        assert client.get(authorize_url(), follow_redirects=False).status_code in (200, 302, 303)

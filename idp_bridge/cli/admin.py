@@ -70,7 +70,7 @@ async def offline_bridge(config: Config) -> AsyncIterator[Bridge]:
     """The bridge's shared parts on its store, without serving: for commands that change what it enforces."""
     from idp_bridge.app import create_app
 
-    store = SQLiteStore(config.store.path)
+    store = SQLiteStore(config.store.path, config.store.busy_timeout_ms)
     async with httpx2.AsyncClient() as http:
         app = create_app(config, store=store, http=http)
         await store.open()
@@ -174,7 +174,7 @@ def emergency_warning(config: Config) -> str | None:
         return None
 
     async def check() -> str | None:
-        store = SQLiteStore(config.store.path)
+        store = SQLiteStore(config.store.path, config.store.busy_timeout_ms)
         await store.open()
         try:
             return (await check_emergency_access(store)).warning

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import sys
@@ -10,6 +11,14 @@ from collections.abc import Sequence
 
 from idp_bridge.config.loader import ConfigError, check_config, load_config
 from idp_bridge.oidc.signing_keys import SigningKeyError
+from idp_bridge.store.protocol.core import Store, StoreError
+
+
+async def _check_store(store: Store) -> None:
+    """Open the store once before serving: a read-only file, a full disk or a bad path is one readable line now
+    rather than a traceback from the server's startup."""
+    await store.open()
+    await store.close()
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -20,6 +29,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
         app = create_app(config)
+        asyncio.run(_check_store(app.state.bridge.store))
     except ConfigError as exc:
         print(f"{args.config}: configuration is invalid:", file=sys.stderr)
         for problem in exc.problems:
@@ -27,6 +37,9 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     except SigningKeyError as exc:
         print(f"idp-bridge: {exc}", file=sys.stderr)
+        return 2
+    except StoreError as exc:
+        print(f"idp-bridge: cannot open the store ({exc})", file=sys.stderr)
         return 2
     host = args.host or config.server.host
     port = args.port or config.server.port

@@ -79,6 +79,9 @@ class ServerConfig(Section):
 class StoreConfig(Section):
     backend: Literal["sqlite"] = "sqlite"
     path: str = Field(default="idp-bridge.sqlite3", description="SQLite database file (WAL mode).")
+    busy_timeout_ms: Annotated[int, Field(ge=0, le=30000)] = Field(
+        default=2000, description="How long a request waits for another process's write lock before a 503."
+    )
 
 
 class SigningConfig(Section):

@@ -12,12 +12,15 @@ malformed/unprotected target.
 
 from __future__ import annotations
 
+import logging
+
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from idp_bridge.bridge import Bridge
 from idp_bridge.forward_auth.target import Target, sign_in_url, target_from_headers
 from idp_bridge.sessions.access import live_session
+from idp_bridge.store.protocol.core import DuplicateKey, StoreError
 from policies.route_rules import SessionEvidence, matching_rule, meets
 
 PATHS = {"/forward-auth": False, "/forward-auth/redirect": True}  # path -> redirect mode
@@ -25,6 +28,8 @@ _WANTED = {b"x-forwarded-proto", b"x-forwarded-host", b"x-forwarded-uri", b"x-fo
            b"cookie"}  # fmt: skip
 _NO_STORE = (b"cache-control", b"no-store")
 _EMPTY_BODY = {"type": "http.response.body", "body": b""}
+
+_log = logging.getLogger("idp_bridge.forward_auth")
 
 
 def _headers(scope: Scope) -> dict[str, str]:
@@ -110,6 +115,13 @@ class ForwardAuthFastPath:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] in PATHS and scope["method"] in ("GET", "HEAD"):
             bridge: Bridge = scope["app"].state.bridge
-            await check(bridge, scope, send, PATHS[scope["path"]])
+            try:
+                await check(bridge, scope, send, PATHS[scope["path"]])
+            except StoreError as exc:
+                if isinstance(exc, DuplicateKey):
+                    raise
+                # Fail closed: the proxy refuses the request; checks read before they answer, so nothing was sent.
+                _log.error("forward-auth: store unavailable: %s", exc)
+                await _answer(send, 503, [(b"retry-after", b"5"), (b"cache-control", b"no-store")])
             return
         await self.app(scope, receive, send)

@@ -35,6 +35,11 @@ class DuplicateKey(StoreError):
     """A put would have overwritten an existing record."""
 
 
+class StoreUnavailable(StoreError):
+    """The store cannot serve now (busy or locked by another process, read-only, full, unreachable): the request
+    fails closed with a 503 and may be retried; nothing was half-written."""
+
+
 class Store(SessionRulesStore, MFAStore, AdminStore, Protocol):
     async def open(self) -> None:
         """Create the schema if needed and connect. Idempotent."""

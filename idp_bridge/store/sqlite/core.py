@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from idp_bridge.store.protocol.core import DuplicateKey, StoreError
+from idp_bridge.store.protocol.core import DuplicateKey, StoreError, StoreUnavailable
 from idp_bridge.store.records.core import (
     AccessToken,
     AuditEvent,
@@ -34,10 +34,24 @@ CODE_REPLAY_GRACE = 600.0
 """Seconds a code record outlives its expiry, so a late replay is still recognised (and its tokens
 revoked)."""
 
-BUSY_TIMEOUT_MS = 5000
-"""How long a connection waits for another process's write lock before failing."""
+BUSY_TIMEOUT_MS = 2000
+"""How long a statement waits for another process's write lock before the store is unavailable (503). The wait
+blocks this worker's event loop, so it is kept short ([store] busy_timeout_ms)."""
 
 _DUPLICATE_ERRORS = frozenset({sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE})
+# Primary result codes after which a later try may work: another process holds the lock, the file or disk refuses
+# writes, the disk is full or failing, the file cannot be opened.
+_UNAVAILABLE_ERRORS = frozenset(
+    {
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_PERM,
+    }
+)
 
 # A session is live while not ended, before its absolute expiry and its idle deadline (records.Session).
 _LIVE = "ended_at IS NULL AND expires_at > :now AND last_seen_at + idle_timeout > :now"
@@ -45,9 +59,13 @@ _DELETE_AUTH_REQUEST = "DELETE FROM auth_requests WHERE id = ?"
 
 
 def _store_error(path: str, exc: sqlite3.Error) -> StoreError:
-    """The store's error for a sqlite3 error: key collisions are DuplicateKey, anything else StoreError."""
+    """The store's error for a sqlite3 error: key collisions are DuplicateKey, a busy, locked, read-only, full or
+    unopenable file StoreUnavailable, anything else StoreError."""
     if isinstance(exc, sqlite3.IntegrityError) and exc.sqlite_errorcode in _DUPLICATE_ERRORS:
         return DuplicateKey(f"sqlite store {path!r}: {exc}")
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF in _UNAVAILABLE_ERRORS:
+        return StoreUnavailable(f"sqlite store {path!r}: {exc}")
     return StoreError(f"sqlite store {path!r}: {exc}")
 
 
@@ -58,8 +76,9 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
     CONFLICT`) or a `BEGIN IMMEDIATE` transaction, so it is atomic across the processes sharing the file.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         self._path = path
+        self._busy_timeout_ms = busy_timeout_ms
         self._conn: sqlite3.Connection | None = None
 
     @property
@@ -125,10 +144,10 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
         if self._conn is not None:
             return
         with self._errors():
-            conn = sqlite3.connect(self._path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            conn = sqlite3.connect(self._path, timeout=self._busy_timeout_ms / 1000, isolation_level=None)
             try:
                 conn.row_factory = sqlite3.Row
-                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
                 conn.execute("PRAGMA journal_mode = WAL").fetchall()
                 conn.execute("PRAGMA synchronous = NORMAL")
                 self._conn = conn
