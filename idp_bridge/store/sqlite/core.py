@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import secrets
-import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
-from idp_bridge.store.protocol.core import DuplicateKey, StoreError, StoreUnavailable
+from idp_bridge.store.protocol.core import StoreError
 from idp_bridge.store.records.core import (
     AccessToken,
     AuditEvent,
@@ -22,162 +20,29 @@ from idp_bridge.store.records.core import (
 )
 from idp_bridge.store.sqlite.admin import SQLiteAdminMixin
 from idp_bridge.store.sqlite.codec import INSERTS, decode, encode
+from idp_bridge.store.sqlite.connection import SQLiteConnection
 from idp_bridge.store.sqlite.mfa import SQLiteMFAMixin
-from idp_bridge.store.sqlite.schema import DDL, MFA_ADDED_COLUMNS, MFA_PURGE, SCHEMA_VERSION
+from idp_bridge.store.sqlite.schema import MFA_PURGE
 from idp_bridge.store.sqlite.session_rules import RECORD_SESSION_CLIENT, SQLiteSessionRules
-
-if TYPE_CHECKING:
-    from _typeshed import DataclassInstance
-
+from idp_bridge.store.sqlite.thread import on_store_thread
 
 CODE_REPLAY_GRACE = 600.0
 """Seconds a code record outlives its expiry, so a late replay is still recognised (and its tokens
 revoked)."""
-
-BUSY_TIMEOUT_MS = 2000
-"""How long a statement waits for another process's write lock before the store is unavailable (503). The wait
-blocks this worker's event loop, so it is kept short ([store] busy_timeout_ms)."""
-
-_DUPLICATE_ERRORS = frozenset({sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE})
-# Primary result codes after which a later try may work: another process holds the lock, the file or disk refuses
-# writes, the disk is full or failing, the file cannot be opened.
-_UNAVAILABLE_ERRORS = frozenset(
-    {
-        sqlite3.SQLITE_BUSY,
-        sqlite3.SQLITE_LOCKED,
-        sqlite3.SQLITE_READONLY,
-        sqlite3.SQLITE_FULL,
-        sqlite3.SQLITE_IOERR,
-        sqlite3.SQLITE_CANTOPEN,
-        sqlite3.SQLITE_PERM,
-    }
-)
 
 # A session is live while not ended, before its absolute expiry and its idle deadline (records.Session).
 _LIVE = "ended_at IS NULL AND expires_at > :now AND last_seen_at + idle_timeout > :now"
 _DELETE_AUTH_REQUEST = "DELETE FROM auth_requests WHERE id = ?"
 
 
-def _store_error(path: str, exc: sqlite3.Error) -> StoreError:
-    """The store's error for a sqlite3 error: key collisions are DuplicateKey, a busy, locked, read-only, full or
-    unopenable file StoreUnavailable, anything else StoreError."""
-    if isinstance(exc, sqlite3.IntegrityError) and exc.sqlite_errorcode in _DUPLICATE_ERRORS:
-        return DuplicateKey(f"sqlite store {path!r}: {exc}")
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is not None and code & 0xFF in _UNAVAILABLE_ERRORS:
-        return StoreUnavailable(f"sqlite store {path!r}: {exc}")
-    return StoreError(f"sqlite store {path!r}: {exc}")
-
-
-class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
+@on_store_thread
+class SQLiteStore(SQLiteConnection, SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
     """The Store protocol on one SQLite file (or ":memory:"), one connection per store (per process).
 
     Every read-modify-write is either one statement (`UPDATE/DELETE ... RETURNING`, `INSERT ... ON
-    CONFLICT`) or a `BEGIN IMMEDIATE` transaction, so it is atomic across the processes sharing the file.
+    CONFLICT`) or a `BEGIN IMMEDIATE` transaction, so it is atomic across the processes sharing the file. Every
+    call runs on the store's own thread (store.sqlite.thread): a lock wait never stops the event loop.
     """
-
-    def __init__(self, path: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
-        self._path = path
-        self._busy_timeout_ms = busy_timeout_ms
-        self._conn: sqlite3.Connection | None = None
-
-    @property
-    def path(self) -> str:
-        return self._path
-
-    # -- plumbing ----------------------------------------------------------------------------------
-    # Each helper translates sqlite3 errors itself (_store_error) rather than through a shared context manager:
-    # a generator-based one costs a few microseconds on each of the ~30 statements of a login.
-    @contextmanager
-    def _errors(self) -> Iterator[None]:
-        try:
-            yield
-        except sqlite3.Error as exc:
-            raise _store_error(self._path, exc) from exc
-
-    def _connection(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise StoreError(f"sqlite store {self._path!r} is not open")
-        return self._conn
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE takes the write lock up front: no other process writes until COMMIT."""
-        conn = self._connection()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:
-            raise _store_error(self._path, exc) from exc
-
-    def _fetchall(self, sql: str, params: dict[str, Any] | Sequence[Any]) -> list[sqlite3.Row]:
-        # fetchall() also steps a RETURNING statement to completion, which releases its write lock.
-        try:
-            rows: list[sqlite3.Row] = self._connection().execute(sql, params).fetchall()
-        except sqlite3.Error as exc:
-            raise _store_error(self._path, exc) from exc
-        return rows
-
-    def _fetchone(self, sql: str, params: dict[str, Any] | Sequence[Any]) -> sqlite3.Row | None:
-        rows = self._fetchall(sql, params)
-        return rows[0] if rows else None
-
-    def _write(self, sql: str, params: dict[str, Any] | Sequence[Any]) -> int:
-        """Run one statement (atomic on its own in autocommit mode); returns the number of rows changed."""
-        try:
-            return self._connection().execute(sql, params).rowcount
-        except sqlite3.Error as exc:
-            raise _store_error(self._path, exc) from exc
-
-    def _insert(self, record: DataclassInstance) -> None:
-        self._write(INSERTS[type(record)], encode(record))
-
-    # -- lifecycle ---------------------------------------------------------------------------------
-    async def open(self) -> None:
-        """Connect (WAL, synchronous=NORMAL, busy timeout) and create or check the schema. Idempotent."""
-        if self._conn is not None:
-            return
-        with self._errors():
-            conn = sqlite3.connect(self._path, timeout=self._busy_timeout_ms / 1000, isolation_level=None)
-            try:
-                conn.row_factory = sqlite3.Row
-                conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
-                conn.execute("PRAGMA journal_mode = WAL").fetchall()
-                conn.execute("PRAGMA synchronous = NORMAL")
-                self._conn = conn
-                self._create_schema()
-            except BaseException:
-                self._conn = None
-                conn.close()
-                raise
-
-    def _create_schema(self) -> None:
-        with self._transaction() as conn:
-            for statement in DDL:
-                conn.execute(statement)
-            for table, column, declaration in MFA_ADDED_COLUMNS:
-                if column not in {row["name"] for row in conn.execute(f"PRAGMA table_info({table})")}:
-                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
-            version = conn.execute("SELECT max(version) FROM schema_version").fetchone()[0]
-            if version is None:
-                conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
-            elif version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"sqlite store {self._path!r}: schema version {version} is newer than this code "
-                    f"supports ({SCHEMA_VERSION})"
-                )
-
-    async def close(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            with self._errors():
-                conn.close()
 
     # -- portal authorization requests -------------------------------------------------------------
     async def put_auth_request(self, request: AuthRequest) -> None:
