@@ -46,6 +46,8 @@ class AmbiguousPath(ValueError):
 # reading is safe. Compiled once (this runs on the forward-auth hot path).
 _ENCODED_SEPARATOR_OR_DOT = re.compile(r"%(?:2f|5c|2e)", re.IGNORECASE)
 _PARAMETERS = re.compile(r";[^/]*")  # `;jsessionid=...` path parameters, dropped by Tomcat, Jetty and Spring
+# Anything the full normalisation could change besides case; most paths have none and take the short way.
+_NEEDS_NORMALISING = re.compile(r"[%;\\]|//|/\.")
 
 
 def normalise_path(raw: str) -> str:
@@ -54,6 +56,8 @@ def normalise_path(raw: str) -> str:
     frameworks ignore case). So `/public/../admin`, `/%61dmin`, `/admin;x`, `/..;/admin` and `/ADMIN` are all
     `/admin`. Raises AmbiguousPath for an encoded `/`, `\\` or `.` at any level of encoding (`%2f`, `%252e`)."""
     path = raw.split("?", 1)[0].split("#", 1)[0]
+    if path.startswith("/") and not _NEEDS_NORMALISING.search(path):
+        return path.lower()
     # Decode until stable, checking each level: a double-encoded `%252e` is an encoded dot to a backend that
     # decodes twice.
     for _ in range(3):

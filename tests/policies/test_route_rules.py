@@ -44,6 +44,11 @@ HOSTS = ("app.test", "ops.test", "wiki.test")
         ("/public/..;/admin", "/admin"),  # Tomcat reads `..;` as `..`
         ("/admin%3bx", "/admin"),
         ("/100%25.pdf", "/100%.pdf"),  # an encoded '%' alone is not ambiguous
+        # the short way (nothing to normalise but case) and the long way agree
+        ("/Static/app.v2.js", "/static/app.v2.js"),
+        ("/admin/", "/admin/"),
+        ("/.well-known/x", "/.well-known/x"),
+        ("admin", "/admin"),
     ],
 )
 def test_normalise_path(raw: str, expected: str) -> None:
