@@ -26,7 +26,7 @@ ProxyRunner = Callable[..., contextlib.AbstractContextManager[str]]  # (director
 
 
 async def _echo(request: Request) -> JSONResponse:
-    seen = {k: v for k, v in request.headers.items() if k.startswith("x-auth")}
+    seen = {k: v for k, v in request.headers.items() if k.startswith(("x-auth", "x_auth"))}
     return JSONResponse({"path": request.url.path, **seen})
 
 

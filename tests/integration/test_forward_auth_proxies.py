@@ -42,7 +42,10 @@ def stack(
         yield running
 
 
-FORGED = {name: "forged-by-the-client" for name in IDENTITY_HEADERS} | {"X-Auth-Acr": "urn:idp-bridge:loa:2"}
+# Also with underscores: CGI/WSGI servers map X_Auth_Name and X-Auth-Name to the same HTTP_X_AUTH_NAME.
+FORGED = {name: "forged-by-the-client" for name in IDENTITY_HEADERS} | {"X-Auth-Acr": "urn:idp-bridge:loa:2"} | {
+    name.replace("-", "_"): "forged-by-the-client" for name in IDENTITY_HEADERS
+}
 
 
 @pytest.mark.parametrize("user", ["alice", "erin"])  # erin's upstream sends no email or name
