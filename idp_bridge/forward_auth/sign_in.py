@@ -27,6 +27,7 @@ from policies.route_rules import AMBIGUOUS_PATH, AmbiguousPath, SessionEvidence,
 _NOT_PROTECTED = (
     "The address to return to after signing in is not an application protected by this sign-in service."
 )
+_NOT_HTTPS = "The address to return to after signing in must use https, like this sign-in service."
 
 
 async def sign_in(request: Request) -> Response:
@@ -40,6 +41,12 @@ async def sign_in(request: Request) -> Response:
         return error_page(exc.status, "Invalid sign-in request", exc.message)
     target = return_target(params.get("rd", ""), settings)
     if target is None:
+        rd = params.get("rd", "")
+        if settings.https_only and rd[:5].lower() == "http:":  # a downgrade, whatever the host
+            await bridge.auditor.record(
+                "forward_auth.rejected", "failure", request=request, reason="insecure_return_url"
+            )
+            return error_page(400, "Invalid sign-in request", _NOT_HTTPS)
         await bridge.auditor.record("forward_auth.rejected", "failure", request=request, reason="bad_return_url")
         return error_page(400, "Invalid sign-in request", _NOT_PROTECTED)
     try:

@@ -243,7 +243,7 @@ def test_an_https_bridge_never_returns_over_http(make_bridge: BridgeFactory) -> 
         # an http return URL handed to the sign-in page is refused, not followed
         page = client.get(f"/forward-auth/sign-in?rd={quote(f'http://{APP}/reports', safe='')}", follow_redirects=False)
         assert page.status_code == 400 and "location" not in page.headers
-        assert "not an application protected" in page.text
-        assert last_audit(db)[2]["reason"] == "bad_return_url"
+        assert "must use https" in page.text and "Traceback" not in page.text
+        assert last_audit(db)[2]["reason"] == "insecure_return_url"
         ok = client.get(f"/forward-auth/sign-in?rd={quote(f'https://{APP}/reports', safe='')}", follow_redirects=False)
         assert ok.status_code == 303 and ok.headers["location"].startswith("/login?request="), ok.text[:300]
