@@ -14,16 +14,17 @@ RP_DIR := tests/integration/rp
 RP_STAMP := $(RP_DIR)/node_modules/.installed-stamp
 CHROMIUM := /usr/bin/chromium
 NGINX := /usr/sbin/nginx
+CADDY := /usr/bin/caddy
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_NO_INPUT := 1
 
-.PHONY: help venv install browser nginx node-deps deps lint typecheck pytest test demo
+.PHONY: help venv install browser nginx caddy node-deps deps lint typecheck pytest test demo
 
 help:
 	@echo "make demo       run the bridge demo (installs the Python package first)"
 	@echo "make test       install everything, then ruff, mypy and pytest (what CI runs)"
-	@echo "make lint | typecheck | install | browser | nginx | node-deps"
+	@echo "make lint | typecheck | install | browser | nginx | caddy | node-deps"
 
 # --- installs --------------------------------------------------------------------------------------------
 
@@ -55,6 +56,15 @@ nginx:
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nginx; \
 	fi
 
+# Debian's Caddy, started by the forward-auth tests on a loopback port with their own Caddyfile (never as a service).
+caddy:
+	@if [ ! -x $(CADDY) ]; then \
+	  sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	  echo "installing Debian's caddy (apt-get)"; \
+	  $$sudo apt-get -o DPkg::Lock::Timeout=600 update; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends caddy; \
+	fi
+
 # The test relying party (openid-client), pinned by its package-lock.json.
 $(RP_STAMP): $(RP_DIR)/package-lock.json $(RP_DIR)/package.json
 	cd $(RP_DIR) && npm ci --no-audit --no-fund
@@ -62,7 +72,7 @@ $(RP_STAMP): $(RP_DIR)/package-lock.json $(RP_DIR)/package.json
 
 node-deps: $(RP_STAMP)
 
-deps: install browser nginx node-deps
+deps: install browser nginx caddy node-deps
 
 # --- checks ----------------------------------------------------------------------------------------------
 

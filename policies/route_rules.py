@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote
@@ -12,6 +13,11 @@ from policies.decisions import Allow, Deny, StepUp
 MFA_METHODS = ("mfa",)
 
 HOST_NOT_PROTECTED = Deny("host_not_protected", "This host is not protected by the sign-in service.")
+AMBIGUOUS_PATH = Deny(
+    "ambiguous_path",
+    "The path contains an encoded '/', '\\' or '.' (%2F, %5C, %2E), which applications read differently; "
+    "write it unencoded.",
+)
 
 
 @dataclass(frozen=True)
@@ -32,35 +38,59 @@ class SessionEvidence:
     auth_time: float
 
 
+class AmbiguousPath(ValueError):
+    """A path backends may read differently from the bridge (an encoded `/`, `\\` or `.`): refused, never guessed."""
+
+
+# Encoded separators and dots: one backend decodes them before splitting segments, another after, so no single
+# reading is safe. Compiled once (this runs on the forward-auth hot path).
+_ENCODED_SEPARATOR_OR_DOT = re.compile(r"%(?:2f|5c|2e)", re.IGNORECASE)
+_PARAMETERS = re.compile(r";[^/]*")  # `;jsessionid=...` path parameters, dropped by Tomcat, Jetty and Spring
+# Anything the full normalisation could change besides case; most paths have none and take the short way.
+_NEEDS_NORMALISING = re.compile(r"[%;\\]|//|/\.")
+
+
 def normalise_path(raw: str) -> str:
-    """The path a backend will serve for `raw` (query dropped, percent-decoded, dot segments and repeated
-    slashes resolved), so that `/public/../admin` or `/%61dmin` cannot slip past an `/admin` rule."""
+    """The path a rule is matched against: query dropped, percent-decoded, `;` parameters stripped from every
+    segment, `\\` read as `/`, dot segments and repeated slashes resolved, lower-cased (IIS, Windows and many
+    frameworks ignore case). So `/public/../admin`, `/%61dmin`, `/admin;x`, `/..;/admin` and `/ADMIN` are all
+    `/admin`. Raises AmbiguousPath for an encoded `/`, `\\` or `.` at any level of encoding (`%2f`, `%252e`)."""
     path = raw.split("?", 1)[0].split("#", 1)[0]
-    # Decode until stable: a double-encoded `%252e` must not survive as a dot segment a backend decodes again.
+    if path.startswith("/") and not _NEEDS_NORMALISING.search(path):
+        return path.lower()
+    # Decode until stable, checking each level: a double-encoded `%252e` is an encoded dot to a backend that
+    # decodes twice.
     for _ in range(3):
+        if _ENCODED_SEPARATOR_OR_DOT.search(path):
+            raise AmbiguousPath(raw)
         decoded = unquote(path)
         if decoded == path:
             break
         path = decoded
-    path = "/" + path.replace("\\", "/").lstrip("/")
-    normal = posixpath.normpath(path)
-    normal = "/" + normal.lstrip("/")
+    else:
+        raise AmbiguousPath(raw)  # still encoded after three rounds: no backend reading is predictable
+    path = "/" + _PARAMETERS.sub("", path.replace("\\", "/")).lstrip("/")
+    normal = "/" + posixpath.normpath(path).lstrip("/")
+    normal = normal.lower()
     return normal + "/" if path.endswith("/") and normal != "/" else normal
 
 
 def _prefix_matches(prefix: str, path: str) -> bool:
-    prefix = prefix.rstrip("/")
+    prefix = prefix.rstrip("/").lower()
     return prefix == "" or path == prefix or path.startswith(prefix + "/")
 
 
 def matching_rule(rules: Sequence[RouteRule], host: str, raw_path: str) -> RouteRule | None:
-    """The rule with the longest matching prefix (host-specific rules before any-host rules of equal length)."""
-    path = normalise_path(raw_path)
+    """The rule with the longest matching prefix (host-specific rules before any-host rules of equal length).
+    Raises AmbiguousPath (see normalise_path) when a rule covers the host; a host without rules is not refused
+    for its paths (an app such as GitLab legitimately puts `%2F` in paths, and no rule can be bypassed there)."""
     host = host.lower()
+    candidates = [rule for rule in rules if rule.host is None or rule.host.lower() == host]
+    if not candidates:
+        return None
+    path = normalise_path(raw_path)
     best: RouteRule | None = None
-    for rule in rules:
-        if rule.host is not None and rule.host.lower() != host:
-            continue
+    for rule in candidates:
         if not _prefix_matches(rule.path_prefix, path):
             continue
         if best is None or (len(rule.path_prefix.rstrip("/")), rule.host is not None) > (
@@ -75,10 +105,14 @@ def decide_access(
     protected_hosts: Sequence[str], rules: Sequence[RouteRule], host: str, raw_path: str,
     evidence: SessionEvidence, now: float,
 ) -> Allow | Deny | StepUp:  # fmt: skip
-    """Allow, StepUp (MFA missing or too old for the route), or Deny for a host that is not protected."""
+    """Allow, StepUp (MFA missing or too old for the route), or Deny for a host that is not protected or a path
+    that backends may read differently (AMBIGUOUS_PATH)."""
     if host.lower() not in {h.lower() for h in protected_hosts}:
         return HOST_NOT_PROTECTED
-    rule = matching_rule(rules, host, raw_path)
+    try:
+        rule = matching_rule(rules, host, raw_path)
+    except AmbiguousPath:
+        return AMBIGUOUS_PATH
     if rule is None or meets(rule, evidence, now):
         return Allow()
     return StepUp(MFA_METHODS)

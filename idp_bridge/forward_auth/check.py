@@ -1,7 +1,8 @@
 """GET /forward-auth (nginx auth_request) and /forward-auth/redirect (Caddy forward_auth, Traefik forwardAuth).
 
 200 with identity headers for a live session that meets the route's requirement; otherwise 401 (nginx mode,
-with `Location:` the sign-in URL for the snippet's `error_page 401`) or a redirect to it (redirect mode).
+with `Location:` the sign-in URL for the snippet's `error_page 401`) or a redirect to it (redirect mode; a 401
+with a JSON body for a client that asks for JSON). A path a route rule cannot read unambiguously gets a 400.
 Each check counts as activity for the idle timer.
 
 This is the hot path, served by an ASGI middleware ahead of routing: one pass over the raw headers, a raw-HMAC
@@ -18,16 +19,18 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from idp_bridge.bridge import Bridge
+from idp_bridge.forward_auth import json_answer
 from idp_bridge.forward_auth.target import Target, sign_in_url, target_from_headers
 from idp_bridge.sessions.access import live_session
 from idp_bridge.store.protocol.core import DuplicateKey, StoreError
-from policies.route_rules import SessionEvidence, matching_rule, meets
+from policies.route_rules import AMBIGUOUS_PATH, AmbiguousPath, RouteRule, SessionEvidence, matching_rule, meets
 
 PATHS = {"/forward-auth": False, "/forward-auth/redirect": True}  # path -> redirect mode
 _WANTED = {b"x-forwarded-proto", b"x-forwarded-host", b"x-forwarded-uri", b"x-forwarded-method", b"x-original-url",
-           b"cookie"}  # fmt: skip
+           b"cookie", b"accept"}  # fmt: skip
 _NO_STORE = (b"cache-control", b"no-store")
 _EMPTY_BODY = {"type": "http.response.body", "body": b""}
+_JSON = (b"content-type", b"application/json")
 
 _log = logging.getLogger("idp_bridge.forward_auth")
 
@@ -70,8 +73,18 @@ async def _refuse(bridge: Bridge, scope: Scope, send: Send, status: int, message
     await send({"type": "http.response.body", "body": body})  # fmt: skip
 
 
-async def _sign_in(bridge: Bridge, send: Send, target: Target, redirect: bool) -> None:
-    location = (b"location", sign_in_url(bridge.sessions.forward_auth, target).encode())
+async def _sign_in(
+    bridge: Bridge, send: Send, target: Target, redirect: bool, headers: dict[str, str], step_up: bool = False
+) -> None:
+    url = sign_in_url(bridge.sessions.forward_auth, target)
+    location = (b"location", url.encode())
+    if redirect and json_answer.wants_json(headers.get("accept")):
+        # An API client cannot follow a redirect to an HTML page: it gets the reason and where a browser signs in.
+        body = json_answer.body(json_answer.STEP_UP_REQUIRED if step_up else json_answer.LOGIN_REQUIRED, url)
+        await send({"type": "http.response.start", "status": 401, "headers": [
+            _JSON, (b"content-length", str(len(body)).encode()), location, _NO_STORE]})
+        await send({"type": "http.response.body", "body": body})  # fmt: skip
+        return
     status = (302 if target.method in ("GET", "HEAD") else 303) if redirect else 401
     await _answer(send, status, [location, _NO_STORE, (b"content-length", b"0")])
 
@@ -86,23 +99,29 @@ async def check(bridge: Bridge, scope: Scope, send: Send, redirect: bool) -> Non
     if target.host not in settings.protected_hosts:
         msg = "forward-auth: this host is not protected"
         return await _refuse(bridge, scope, send, 403, msg, "host_not_protected")
+    rule: RouteRule | None = None
+    if settings.rules:
+        try:
+            rule = matching_rule(settings.rules, target.host, target.uri)
+        except AmbiguousPath:
+            msg = f"forward-auth: {AMBIGUOUS_PATH.reason}"
+            return await _refuse(bridge, scope, send, 400, msg, AMBIGUOUS_PATH.code)
     raw = cookie_value(headers.get("cookie"), bridge.session_cookie.name)
     if raw is None:
-        return await _sign_in(bridge, send, target, redirect)
+        return await _sign_in(bridge, send, target, redirect, headers)
     token = bridge.session_cookie.unsign(raw)
     if token is None:
         await bridge.auditor.record(
             "forward_auth.rejected", "failure", request=Request(scope), reason="bad_session_cookie"
         )
-        return await _sign_in(bridge, send, target, redirect)
+        return await _sign_in(bridge, send, target, redirect, headers)
     now = bridge.clock.now()
     entry = await live_session(bridge, token, now, cached=True)
     if entry is None:
-        return await _sign_in(bridge, send, target, redirect)
-    if settings.rules:
-        rule = matching_rule(settings.rules, target.host, target.uri)
-        if rule is not None and not meets(rule, SessionEvidence(entry.session.amr, entry.session.auth_time), now):
-            return await _sign_in(bridge, send, target, redirect)  # step-up: the sign-in page knows the rule too
+        return await _sign_in(bridge, send, target, redirect, headers)
+    if rule is not None and not meets(rule, SessionEvidence(entry.session.amr, entry.session.auth_time), now):
+        # step-up: the sign-in page knows the rule too
+        return await _sign_in(bridge, send, target, redirect, headers, step_up=True)
     await _answer(send, 200, list(entry.raw_headers))
 
 

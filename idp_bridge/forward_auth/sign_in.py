@@ -22,11 +22,12 @@ from idp_bridge.oidc.assurance import ACR_MULTI_FACTOR
 from idp_bridge.sessions.access import live_session
 from idp_bridge.web.pages import NO_STORE, error_page
 from idp_bridge.web.request_params import ParameterError, query_params
-from policies.route_rules import SessionEvidence, matching_rule, meets
+from policies.route_rules import AMBIGUOUS_PATH, AmbiguousPath, SessionEvidence, matching_rule, meets
 
 _NOT_PROTECTED = (
     "The address to return to after signing in is not an application protected by this sign-in service."
 )
+_NOT_HTTPS = "The address to return to after signing in must use https, like this sign-in service."
 
 
 async def sign_in(request: Request) -> Response:
@@ -40,9 +41,19 @@ async def sign_in(request: Request) -> Response:
         return error_page(exc.status, "Invalid sign-in request", exc.message)
     target = return_target(params.get("rd", ""), settings)
     if target is None:
+        rd = params.get("rd", "")
+        if settings.https_only and rd[:5].lower() == "http:":  # a downgrade, whatever the host
+            await bridge.auditor.record(
+                "forward_auth.rejected", "failure", request=request, reason="insecure_return_url"
+            )
+            return error_page(400, "Invalid sign-in request", _NOT_HTTPS)
         await bridge.auditor.record("forward_auth.rejected", "failure", request=request, reason="bad_return_url")
         return error_page(400, "Invalid sign-in request", _NOT_PROTECTED)
-    rule = matching_rule(settings.rules, target.host, target.uri)
+    try:
+        rule = matching_rule(settings.rules, target.host, target.uri)
+    except AmbiguousPath:
+        await bridge.auditor.record("forward_auth.rejected", "failure", request=request, reason=AMBIGUOUS_PATH.code)
+        return error_page(400, "Invalid sign-in request", AMBIGUOUS_PATH.reason)
     token = bridge.session_cookie.read(request)
     entry = await live_session(bridge, token, now, cached=False) if token else None
     session = entry.session if entry is not None else None

@@ -1,5 +1,6 @@
 """Forward-auth request targets: the original URL a proxy reports, checked against the protected hosts, and the
-sign-in URL a request is sent to (never an open redirect: only protected hosts are ever returned to)."""
+sign-in URL a request is sent to (never an open redirect: only protected hosts are ever returned to, and never
+over http when the bridge itself is on https)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ class ForwardAuthSettings:
     protected_hosts: frozenset[str]
     rules: tuple[RouteRule, ...]
     sign_in_url: str
+    # Return URLs must be https: true whenever the issuer is (always outside server.dev_mode), so a return URL can
+    # never downgrade the browser to http, where the session's Secure cookie is not sent and the page is forgeable.
+    https_only: bool = False
 
     @classmethod
     def from_config(cls, config: Config) -> ForwardAuthSettings:
@@ -30,6 +34,7 @@ class ForwardAuthSettings:
                 for r in fa.routes.values()
             ),
             sign_in_url=f"{config.server.issuer}/forward-auth/sign-in",
+            https_only=urlsplit(config.server.issuer).scheme == "https",
         )
 
 
@@ -85,6 +90,8 @@ def return_target(rd: str, settings: ForwardAuthSettings) -> Target | None:
     parts = urlsplit(rd)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.username or parts.password:
         return None
+    if settings.https_only and parts.scheme != "https":
+        return None  # no scheme downgrade
     if parts.netloc.lower() not in settings.protected_hosts or "\\" in parts.netloc:
         return None
     uri = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -92,4 +99,9 @@ def return_target(rd: str, settings: ForwardAuthSettings) -> Target | None:
 
 
 def sign_in_url(settings: ForwardAuthSettings, target: Target) -> str:
-    return f"{settings.sign_in_url}?rd={quote(target.url, safe='')}"
+    """The sign-in URL for a checked request; a request the proxy reports as http returns over https when the
+    bridge is https-only (return_target would refuse the http URL)."""
+    url = target.url
+    if settings.https_only and target.scheme == "http":
+        url = "https" + url[len("http") :]
+    return f"{settings.sign_in_url}?rd={quote(url, safe='')}"

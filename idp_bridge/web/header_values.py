@@ -34,17 +34,16 @@ def list_value(values: Iterable[str], limit: int = MAX_GROUPS_VALUE) -> str:
     return out
 
 
+# Every header a 200 carries, each one on every 200 (empty when unknown): a proxy that copies a header the answer
+# lacks may pass something else on (Caddy 2.6 copies its own unexpanded placeholder), and a proxy snippet can
+# replace each client-sent one only if it knows them all.
+IDENTITY_HEADER_NAMES = ("X-Auth-User", "X-Auth-Email", "X-Auth-Name", "X-Auth-Groups", "X-Auth-Amr", "X-Auth-Acr")
+
+
 def identity_headers(
     user_id: str, email: str | None, name: str | None, groups: Iterable[str], amr: Iterable[str], acr: str | None
 ) -> tuple[tuple[str, str], ...]:
-    """The headers a protected application receives for a signed-in technician."""
-    headers = [("X-Auth-User", header_value(user_id))]
-    if email:
-        headers.append(("X-Auth-Email", header_value(email)))
-    if name:
-        headers.append(("X-Auth-Name", header_value(name)))
-    headers.append(("X-Auth-Groups", list_value(groups)))
-    headers.append(("X-Auth-Amr", list_value(amr)))
-    if acr:
-        headers.append(("X-Auth-Acr", header_value(acr)))
-    return tuple(headers)
+    """The headers a protected application receives for a signed-in technician, in IDENTITY_HEADER_NAMES order."""
+    values = (header_value(user_id), header_value(email or ""), header_value(name or ""), list_value(groups),
+              list_value(amr), header_value(acr or ""))  # fmt: skip
+    return tuple(zip(IDENTITY_HEADER_NAMES, values, strict=True))

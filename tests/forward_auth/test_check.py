@@ -180,3 +180,70 @@ def test_eviction_reaches_forward_auth_at_once(fa: TestClient) -> None:
     assert notice.status_code == 401 and "signed in on another device" in notice.text
 
 
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_redirect_mode_answers_a_json_client_401_with_a_json_body(fa: TestClient) -> None:
+    for accept in ("application/json", "application/json, text/plain, */*", "application/problem+json"):
+        response = _check(fa, "/redirect", Accept=accept)
+        assert response.status_code == 401, accept  # type: ignore[attr-defined]
+        assert response.headers["content-type"] == "application/json"  # type: ignore[attr-defined]
+        body = response.json()  # type: ignore[attr-defined]
+        assert body["error"] == "login_required" and body["error_description"]
+        assert parse_qs(urlsplit(body["sign_in_url"]).query)["rd"] == [f"https://{APP}/reports?q=1"]
+        assert body["sign_in_url"] == response.headers["location"]  # type: ignore[attr-defined]
+    for accept in (BROWSER_ACCEPT, "*/*", "text/html, application/json;q=0.5", "application/json;q=0"):
+        assert _check(fa, "/redirect", Accept=accept).status_code == 302, accept  # type: ignore[attr-defined]
+    # a session without MFA on a route that needs it: the step-up error of RFC 9470
+    _sign_in(fa, "alice")
+    step_up = _check(fa, "/redirect", uri="/admin", Accept="application/json")
+    assert step_up.status_code == 401  # type: ignore[attr-defined]
+    assert step_up.json()["error"] == "insufficient_user_authentication"  # type: ignore[attr-defined]
+    assert _check(fa, "/redirect", Accept="application/json").status_code == 200  # type: ignore[attr-defined]
+
+
+BYPASS_SPELLINGS = ("/admin;x", "/ADMIN", "/Admin/x", "/aDmIn;v=1/users", "/public/..;/admin")
+AMBIGUOUS = ("/admin%2f..", "/admin%5c..%5cx", "/x%2F..%2Fadmin", "/public/%2e%2e/admin", "/p/%252e%252e/admin")
+
+
+def test_case_and_parameter_spellings_of_a_ruled_prefix_need_the_step_up(fa: TestClient) -> None:
+    _sign_in(fa, "alice")  # single-factor: every spelling of /admin must send her to the step-up
+    for uri in BYPASS_SPELLINGS:
+        assert _check(fa, uri=uri).status_code == 401, uri  # type: ignore[attr-defined]
+    assert _check(fa, uri="/administrator").status_code == 200  # type: ignore[attr-defined]
+
+
+def test_encoded_separators_and_dots_get_a_readable_400_and_an_audit_event(fa: TestClient) -> None:
+    db = bridge_of(fa).config.store.path
+    for signed_in in (False, True):
+        if signed_in:
+            _sign_in(fa, "alice")
+        for mode in ("", "/redirect"):
+            for uri in AMBIGUOUS:
+                response = _check(fa, mode, uri=uri)
+                assert response.status_code == 400, (mode, uri)  # type: ignore[attr-defined]
+                assert "encoded '/'" in response.text and "location" not in response.headers  # type: ignore[attr-defined]
+                assert last_audit(db)[2]["reason"] == "ambiguous_path"
+    page = fa.get(f"/forward-auth/sign-in?rd={quote(f'https://{APP}/admin%2f..', safe='')}", follow_redirects=False)
+    assert page.status_code == 400 and "location" not in page.headers
+    assert "encoded" in page.text and "Traceback" not in page.text
+    assert last_audit(db)[2]["reason"] == "ambiguous_path"
+
+
+def test_an_https_bridge_never_returns_over_http(make_bridge: BridgeFactory) -> None:
+    with make_bridge(protected_hosts=(APP,), issuer="https://sso.test") as client:
+        db = bridge_of(client).config.store.path
+        # the proxy reports an http request: the sign-in URL returns over https
+        for mode in ("", "/redirect"):
+            response = _check(client, mode, **{"X-Forwarded-Proto": "http"})
+            location = urlsplit(response.headers["location"])  # type: ignore[attr-defined]
+            assert parse_qs(location.query)["rd"] == [f"https://{APP}/reports?q=1"], mode
+        # an http return URL handed to the sign-in page is refused, not followed
+        page = client.get(f"/forward-auth/sign-in?rd={quote(f'http://{APP}/reports', safe='')}", follow_redirects=False)
+        assert page.status_code == 400 and "location" not in page.headers
+        assert "must use https" in page.text and "Traceback" not in page.text
+        assert last_audit(db)[2]["reason"] == "insecure_return_url"
+        ok = client.get(f"/forward-auth/sign-in?rd={quote(f'https://{APP}/reports', safe='')}", follow_redirects=False)
+        assert ok.status_code == 303 and ok.headers["location"].startswith("/login?request="), ok.text[:300]

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from idp_bridge.forward_auth.check import cookie_value
-from idp_bridge.forward_auth.target import ForwardAuthSettings, Target, return_target, target_from_headers
+from idp_bridge.forward_auth.target import (
+    ForwardAuthSettings,
+    Target,
+    return_target,
+    sign_in_url,
+    target_from_headers,
+)
 from idp_bridge.web.header_values import header_value, list_value
 
 SETTINGS = ForwardAuthSettings(protected_hosts=frozenset({"app.test", "ops.test:8443"}), rules=(), sign_in_url="x")
@@ -66,6 +72,34 @@ def test_target_from_headers(headers: dict[str, str], expected: Target | None) -
 )
 def test_return_target(rd: str, ok: bool) -> None:
     assert (return_target(rd, SETTINGS) is not None) is ok
+
+
+HTTPS_ONLY = ForwardAuthSettings(
+    protected_hosts=SETTINGS.protected_hosts, rules=(), sign_in_url="https://sso.test/s", https_only=True
+)
+
+
+@pytest.mark.parametrize(
+    ("rd", "ok"),
+    [
+        ("https://app.test/x", True),
+        ("HTTPS://app.test/x", True),
+        ("http://app.test/x", False),  # no scheme downgrade
+        ("HTTP://app.test/x", False),
+        ("http://ops.test:8443/", False),
+    ],
+)
+def test_an_https_only_bridge_refuses_http_return_urls(rd: str, ok: bool) -> None:
+    assert (return_target(rd, HTTPS_ONLY) is not None) is ok
+    assert return_target(rd, SETTINGS) is not None  # a dev-mode (http) bridge takes both
+
+
+def test_an_https_only_bridge_upgrades_an_http_request_in_its_sign_in_url() -> None:
+    assert sign_in_url(HTTPS_ONLY, Target("GET", "http", "ops.test:8443", "/a?b=1")) == (
+        "https://sso.test/s?rd=https%3A%2F%2Fops.test%3A8443%2Fa%3Fb%3D1"
+    )
+    assert sign_in_url(HTTPS_ONLY, Target("GET", "https", "app.test", "/")) == "https://sso.test/s?rd=https%3A%2F%2Fapp.test%2F"
+    assert sign_in_url(SETTINGS, Target("GET", "http", "app.test", "/")) == "x?rd=http%3A%2F%2Fapp.test%2F"
 
 
 def test_header_values_are_printable_and_capped() -> None:

@@ -6,7 +6,9 @@ import pytest
 
 from policies.decisions import Allow, StepUp
 from policies.route_rules import (
+    AMBIGUOUS_PATH,
     HOST_NOT_PROTECTED,
+    AmbiguousPath,
     RouteRule,
     SessionEvidence,
     decide_access,
@@ -31,12 +33,22 @@ HOSTS = ("app.test", "ops.test", "wiki.test")
         ("/admin?x=1", "/admin"),
         ("/public/../admin/x", "/admin/x"),
         ("/%61dmin", "/admin"),
-        ("/public/%2e%2e/admin", "/admin"),
-        ("/public/%252e%252e/admin", "/admin"),  # double-encoded
+        ("/%2561dmin", "/admin"),  # a double-encoded letter is decoded like a backend that decodes twice
         ("//admin//x/", "/admin/x/"),
         ("/a/./b", "/a/b"),
         ("/../../etc", "/etc"),
         ("\\admin", "/admin"),
+        ("/ADMIN/Users", "/admin/users"),
+        ("/admin;x", "/admin"),
+        ("/admin;jsessionid=1/users;v=2", "/admin/users"),
+        ("/public/..;/admin", "/admin"),  # Tomcat reads `..;` as `..`
+        ("/admin%3bx", "/admin"),
+        ("/100%25.pdf", "/100%.pdf"),  # an encoded '%' alone is not ambiguous
+        # the short way (nothing to normalise but case) and the long way agree
+        ("/Static/app.v2.js", "/static/app.v2.js"),
+        ("/admin/", "/admin/"),
+        ("/.well-known/x", "/.well-known/x"),
+        ("admin", "/admin"),
     ],
 )
 def test_normalise_path(raw: str, expected: str) -> None:
@@ -61,6 +73,39 @@ def test_matching_rule(host: str, path: str, expected: RouteRule | None) -> None
     assert matching_rule(RULES, host, path) == expected
 
 
+@pytest.mark.parametrize(
+    "path", ["/admin;x", "/ADMIN", "/Admin/x", "/aDmIn;a=b/x", "/public/..;/admin", "/;x/admin", "/%41DMIN/x"]
+)
+def test_case_and_path_parameter_spellings_of_a_protected_prefix_still_match_its_rule(path: str) -> None:
+    assert matching_rule(RULES, "app.test", path) == ADMIN
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin%2f..",
+        "/admin%5c..%5cx",
+        "/x%2F..%2Fadmin",
+        "/public/%2e%2e/admin",
+        "/public/%2E./admin",
+        "/public/%252e%252e/admin",  # double-encoded dots
+        "/x/%25252e%25252e/admin",  # triple
+        "/%2525252561dmin",  # still encoded after three rounds of decoding
+    ],
+)
+def test_encoded_separators_and_dots_are_refused_as_ambiguous(path: str) -> None:
+    with pytest.raises(AmbiguousPath):
+        normalise_path(path)
+    with pytest.raises(AmbiguousPath):
+        matching_rule(RULES, "app.test", path)
+
+
+def test_a_host_no_rule_covers_is_never_refused_for_its_path() -> None:
+    # GitLab-style `%2F` in a path is legitimate where no rule can be bypassed
+    assert matching_rule((APP_BILLING,), "wiki.test", "/api/projects/group%2Fproject") is None
+    assert matching_rule((), "app.test", "/admin%2f..") is None
+
+
 MFA_FRESH = SessionEvidence(amr=("pwd", "mfa"), auth_time=T0 - 100)
 MFA_OLD = SessionEvidence(amr=("pwd", "mfa"), auth_time=T0 - 601)
 NO_MFA = SessionEvidence(amr=("pwd",), auth_time=T0)
@@ -75,6 +120,8 @@ NO_MFA = SessionEvidence(amr=("pwd",), auth_time=T0)
         ("app.test", "/admin", MFA_OLD, StepUp(("mfa",))),
         ("app.test", "/admin/billing", MFA_FRESH, StepUp(("mfa",))),  # 100 s > 60 s
         ("evil.test", "/", MFA_FRESH, HOST_NOT_PROTECTED),
+        ("app.test", "/ADMIN;x", NO_MFA, StepUp(("mfa",))),
+        ("app.test", "/admin%2f..", MFA_FRESH, AMBIGUOUS_PATH),
     ],
 )
 def test_decide_access(host: str, path: str, evidence: SessionEvidence, expected: object) -> None:
