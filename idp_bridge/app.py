@@ -118,7 +118,9 @@ def create_app(
         store=store,
         clock=clock,
         providers=providers if providers is not None else build_providers(config, http_client, clock),
-        keys=SigningKeys.load_or_create(config.signing.key_file, config.signing.algorithm),
+        keys=SigningKeys.load_or_create(
+            config.signing.key_file, config.signing.algorithm, reload_seconds=config.signing.reload_seconds
+        ),
         portals=PortalRegistry.from_config(config),
         policy=PolicySource(store, config, clock),
         auditor=Auditor(store, clock),

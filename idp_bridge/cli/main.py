@@ -114,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     from idp_bridge.cli.admin import add_admin_commands
 
     add_admin_commands(sub)
+    from idp_bridge.cli.keys import add_key_commands
+
+    add_key_commands(sub)
     return parser
 
 

@@ -88,8 +88,11 @@ class SigningConfig(Section):
     algorithm: Literal["RS256", "ES256"] = "RS256"
     key_file: str = Field(
         default="idp-bridge-signing.json",
-        description="JWK set of private signing keys; created with one key when missing. The newest key "
-        "signs; older keys stay published in JWKS for verification during rotation.",
+        description="JWK set of private signing keys; created with one key when missing. The active key "
+        "signs; keys being introduced or retired stay published in JWKS (rotate with `idp-bridge keys`).",
+    )
+    reload_seconds: Annotated[int, Field(ge=1, le=3600)] = Field(
+        default=60, description="How often, at most, each instance looks whether the key file changed."
     )
 
 

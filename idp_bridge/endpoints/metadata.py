@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse, Response
 
 from idp_bridge.bridge import Bridge
 from idp_bridge.oidc.assurance import ACR_VALUES_SUPPORTED
+from idp_bridge.oidc.signing_keys import JWKS_MAX_AGE_SECONDS
 
 
 def discovery_document(bridge: Bridge) -> dict[str, Any]:
@@ -64,4 +65,5 @@ async def openid_configuration(request: Request) -> Response:
 
 async def jwks(request: Request) -> Response:
     bridge: Bridge = request.app.state.bridge
-    return JSONResponse(bridge.keys.public_jwks(), headers={"Cache-Control": "public, max-age=300"})
+    cache = f"public, max-age={JWKS_MAX_AGE_SECONDS}"  # the rotation steps wait for caches this old to expire
+    return JSONResponse(bridge.keys.public_jwks(), headers={"Cache-Control": cache})

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from joserfc.jwk import KeySet
 
+from idp_bridge.oidc.key_file import activate, add_key, read_key_set, write_key_set
 from idp_bridge.oidc.signing_keys import SigningKeyError, SigningKeys, generate_key
 
 
@@ -72,3 +73,26 @@ def test_racing_workers_agree_on_one_key(tmp_path: Path) -> None:
         kids = pool.map(_load_kid, [path] * 8)
     assert len(set(kids)) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["shared.json"]  # no temp files left behind
+
+
+def test_a_changed_key_file_is_reloaded_at_most_every_reload_seconds(tmp_path: Path) -> None:
+    path = tmp_path / "k.json"
+    SigningKeys.load_or_create(path, "ES256")
+    clock = [0.0]
+    keys = SigningKeys(read_key_set(path), "ES256", path=path, reload_seconds=60, monotonic=lambda: clock[0])
+    old = keys.key_id
+    rotated, new = add_key(read_key_set(path), "ES256", 1.0)
+    write_key_set(path, rotated)
+    clock[0] = 59.0
+    assert {k["kid"] for k in keys.public_jwks()["keys"]} == {old}  # not looked at yet
+    clock[0] = 60.0
+    published = keys.public_jwks()["keys"]
+    assert {k["kid"] for k in published} == {old, new} and keys.key_id == old  # published, not signing
+    assert all("key_ops" not in k and "idp_bridge" not in k for k in published)
+    write_key_set(path, activate(read_key_set(path), "ES256", new, 2.0, 0))
+    clock[0] = 120.0
+    token = keys.sign({"v": 1})
+    assert keys.key_id == new and keys.verify(token) == {"v": 1}
+    path.write_text("{not json")  # a half-written edit: the keys in use stay
+    clock[0] = 180.0
+    assert keys.sign({"v": 2}) and keys.key_id == new
