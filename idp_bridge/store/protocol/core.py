@@ -56,6 +56,10 @@ class Store(SessionRulesStore, MFAStore, AdminStore, Protocol):
     async def take_login_flow(self, state: str, now: float) -> LoginFlow | None:
         """Atomically remove and return the flow; None when unknown, already taken or expired."""
 
+    async def get_login_flow(self, state: str, now: float) -> LoginFlow | None:
+        """The flow without taking it (None when unknown, taken or expired): a callback checks its browser binding
+        first, so that a callback URL opened in another browser cannot cancel the login in progress."""
+
     # -- users -------------------------------------------------------------------------------------
     async def upsert_user(
         self,

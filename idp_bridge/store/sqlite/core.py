@@ -188,6 +188,10 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
         flow = decode(LoginFlow, row)
         return flow if now < flow.expires_at else None
 
+    async def get_login_flow(self, state: str, now: float) -> LoginFlow | None:
+        row = self._fetchone("SELECT * FROM login_flows WHERE state = ? AND expires_at > ?", (state, now))
+        return decode(LoginFlow, row) if row is not None else None
+
     # -- users -------------------------------------------------------------------------------------
     async def upsert_user(
         self,
