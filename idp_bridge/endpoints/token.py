@@ -73,7 +73,7 @@ async def token(request: Request) -> Response:
     # access token; maybe a refresh token too.
     if portal.allow_refresh_tokens:
         outcome.body["refresh_token"] = await issue_refresh_token(
-            bridge, portal, outcome.session, outcome.code.scope, now
+            bridge, portal, outcome.session, outcome.code.scope, now, code_hash=outcome.code.code_hash
         )
     await bridge.auditor.record(
         "token.issued", "success", request=request, client_id=client_id, user_id=outcome.user.id,

@@ -311,7 +311,15 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
         return None if row is None else decode(AccessToken, row)
 
     async def revoke_tokens_for_code(self, code_hash: str) -> int:
-        return self._write("UPDATE access_tokens SET revoked = 1 WHERE code_hash = ? AND revoked = 0", (code_hash,))
+        # One transaction: a refresh racing the revocation either sees its family revoked or is revoked with it.
+        with self._transaction() as conn:
+            access = conn.execute(
+                "UPDATE access_tokens SET revoked = 1 WHERE code_hash = ? AND revoked = 0", (code_hash,)
+            ).rowcount
+            refresh = conn.execute(
+                "UPDATE refresh_tokens SET revoked = 1 WHERE family_id = ? AND revoked = 0", (code_hash,)
+            ).rowcount
+        return access + refresh
 
     # -- audit -------------------------------------------------------------------------------------
     async def append_audit(self, event: AuditEvent) -> None:
