@@ -57,6 +57,10 @@ class ServerConfig(Section):
     )
     secret_key: SecretStr = Field(description="Signs cookies. At least 32 characters.")
     max_parameter_length: Annotated[int, Field(ge=256, le=65536)] = 2048
+    hsts_max_age_seconds: Annotated[
+        int,
+        Field(ge=0, le=2 * 365 * 86400, description="Strict-Transport-Security max-age outside dev mode; 0: none."),
+    ] = 365 * 86400
 
     @field_validator("issuer")
     @classmethod
