@@ -23,7 +23,7 @@ from idp_bridge.store.records.core import (
 from idp_bridge.store.sqlite.admin import SQLiteAdminMixin
 from idp_bridge.store.sqlite.codec import INSERTS, decode, encode
 from idp_bridge.store.sqlite.mfa import SQLiteMFAMixin
-from idp_bridge.store.sqlite.schema import DDL, MFA_ADDED_COLUMNS, MFA_PURGE, SCHEMA_VERSION
+from idp_bridge.store.sqlite.schema import ADMIN_PURGE, DDL, MFA_ADDED_COLUMNS, MFA_PURGE, SCHEMA_VERSION
 from idp_bridge.store.sqlite.session_rules import RECORD_SESSION_CLIENT, SQLiteSessionRules
 
 if TYPE_CHECKING:
@@ -379,5 +379,6 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
                     "DELETE FROM access_tokens WHERE expires_at <= :now",
                     f"DELETE FROM sessions WHERE NOT ({_LIVE})",  # noqa: S608 - constant
                     *MFA_PURGE,
+                    *ADMIN_PURGE,
                 )
             )
