@@ -107,6 +107,16 @@ class SessionConfig(Section):
     sweep_interval_seconds: Annotated[int, Field(ge=1, le=3600)] = 30
     cookie_domain: str | None = None
 
+    @model_validator(mode="after")
+    def _host_cookie_has_no_domain(self) -> SessionConfig:
+        # Browsers drop a __Host- cookie that carries a Domain: every login would silently fail.
+        if self.cookie_domain is not None and self.cookie_name.startswith("__Host-"):
+            raise ValueError(
+                f"cookie_name {self.cookie_name!r} cannot be used with cookie_domain (a __Host- cookie "
+                "has no Domain; leave the prefix to the bridge)"
+            )
+        return self
+
 
 class TokenConfig(Section):
     code_lifetime_seconds: Annotated[int, Field(ge=5, le=60)] = 60
