@@ -38,7 +38,7 @@ from idp_bridge.sessions.sweep import SHUTDOWN_DRAIN_SECONDS, sweep_periodically
 from idp_bridge.store.protocol.core import DuplicateKey, Store, StoreError
 from idp_bridge.store.sqlite.core import SQLiteStore
 from idp_bridge.web.pages import error_page
-from idp_bridge.web.security_headers import SecurityHeaders
+from idp_bridge.web.security_headers import SecurityHeaders, hsts_header
 from idp_bridge.wiring import build_providers
 from providers.base import Provider
 
@@ -162,7 +162,10 @@ def create_app(
     app = Starlette(
         routes=routes,
         middleware=[
-            Middleware(SecurityHeaders),
+            Middleware(
+                SecurityHeaders,
+                extra=hsts_header(config.server.hsts_max_age_seconds, dev_mode=config.server.dev_mode),
+            ),
             Middleware(ForwardAuthFastPath),
             # After the forward-auth fast path: that hot path keeps writing its rare events at once.
             Middleware(AuditBuffering, auditor=bridge.auditor),

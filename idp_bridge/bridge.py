@@ -11,7 +11,7 @@ from idp_bridge.config.model import Config
 from idp_bridge.oidc.portals import PortalRegistry
 from idp_bridge.oidc.signing_keys import SigningKeys
 from idp_bridge.policy.source import PolicySource
-from idp_bridge.sessions.cookie import SessionCookie
+from idp_bridge.sessions.cookie import SessionCookie, cookie_name
 from idp_bridge.sessions.runtime import SessionRuntime
 from idp_bridge.store.protocol.core import Store
 from providers.base import Provider
@@ -29,7 +29,11 @@ class Bridge:
     auditor: Auditor
     session_cookie: SessionCookie
     sessions: SessionRuntime
-    browser_cookie_name: str = "idp_bridge_browser"
+
+    @property
+    def browser_cookie_name(self) -> str:
+        """The cookie binding an upstream login to the browser that started it (endpoints/upstream_start.py)."""
+        return cookie_name("idp_bridge_browser", secure=not self.config.server.dev_mode)
 
     @property
     def issuer(self) -> str:

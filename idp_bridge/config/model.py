@@ -57,6 +57,10 @@ class ServerConfig(Section):
     )
     secret_key: SecretStr = Field(description="Signs cookies. At least 32 characters.")
     max_parameter_length: Annotated[int, Field(ge=256, le=65536)] = 2048
+    hsts_max_age_seconds: Annotated[
+        int,
+        Field(ge=0, le=2 * 365 * 86400, description="Strict-Transport-Security max-age outside dev mode; 0: none."),
+    ] = 365 * 86400
 
     @field_validator("issuer")
     @classmethod
@@ -108,6 +112,16 @@ class SessionConfig(Section):
     activity_write_interval_seconds: Annotated[int, Field(ge=1, le=300)] = 30
     sweep_interval_seconds: Annotated[int, Field(ge=1, le=3600)] = 30
     cookie_domain: str | None = None
+
+    @model_validator(mode="after")
+    def _host_cookie_has_no_domain(self) -> SessionConfig:
+        # Browsers drop a __Host- cookie that carries a Domain: every login would silently fail.
+        if self.cookie_domain is not None and self.cookie_name.startswith("__Host-"):
+            raise ValueError(
+                f"cookie_name {self.cookie_name!r} cannot be used with cookie_domain (a __Host- cookie "
+                "has no Domain; leave the prefix to the bridge)"
+            )
+        return self
 
 
 class TokenConfig(Section):

@@ -46,22 +46,25 @@ async def callback(request: Request) -> Response:
         return await fail(
             400, "Invalid sign-in response", f"The response carries no state. {_RESTART}", "missing_state"
         )
-    flow = await bridge.store.take_login_flow(state, now)
-    if flow is None:
-        return await fail(
-            400, "Sign-in link expired",
-            f"This sign-in response is unknown, expired or was already used. {_RESTART}", "unknown_state",
-        )  # fmt: skip
-    if flow.provider_id != provider_id:
-        return await fail(
-            400, "Invalid sign-in response", f"The response came back from the wrong provider. {_RESTART}",
-            "provider_mismatch",
-        )  # fmt: skip
-    if not binding_matches(bridge, request, flow.browser_binding_hash):
+    unknown = f"This sign-in response is unknown, expired or was already used. {_RESTART}"
+    # The binding is checked before the flow is taken: whoever holds a callback URL (a proxy log, a shoulder)
+    # must not be able to cancel the login still in progress in the browser that started it.
+    seen = await bridge.store.get_login_flow(state, now)
+    if seen is None:
+        return await fail(400, "Sign-in link expired", unknown, "unknown_state")
+    if not binding_matches(bridge, request, seen.browser_binding_hash):
         return await fail(
             400, "Invalid sign-in response",
             f"This sign-in was started in another browser; it can only finish there. {_RESTART}",
             "browser_binding_mismatch",
+        )  # fmt: skip
+    flow = await bridge.store.take_login_flow(state, now)  # atomic: of two racing callbacks, one goes on
+    if flow is None:
+        return await fail(400, "Sign-in link expired", unknown, "unknown_state")
+    if flow.provider_id != provider_id:
+        return await fail(
+            400, "Invalid sign-in response", f"The response came back from the wrong provider. {_RESTART}",
+            "provider_mismatch",
         )  # fmt: skip
     auth_request = await bridge.store.get_auth_request(flow.auth_request_id, now)
     if auth_request is None:

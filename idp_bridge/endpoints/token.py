@@ -6,7 +6,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from idp_bridge.bridge import Bridge
+from idp_bridge.oidc import client_throttle
 from idp_bridge.oidc.errors import OAuthError
+from idp_bridge.oidc.portals import Portal, claimed_client_id
 from idp_bridge.oidc.token_exchange import ReplayedCode, exchange_code
 from idp_bridge.oidc.token_minting import TokenLifetimes
 from idp_bridge.sessions.refresh_tokens import RefreshReused, issue_refresh_token, refresh_grant
@@ -22,6 +24,29 @@ def oauth_error_response(exc: OAuthError) -> JSONResponse:
     )
 
 
+async def authenticate_client(
+    bridge: Bridge, request: Request, params: dict[str, str], client_id: str | None, now: float
+) -> Portal:
+    """The portal, behind the back-off: while the claimed client_id or the address is waiting out earlier
+    failures, nothing is checked (429 with Retry-After); a failure is counted under both, a success clears them."""
+    keys = client_throttle.throttle_keys(client_id, request.client.host if request.client else None)
+    wait, failed_before = await client_throttle.seconds_to_wait(bridge.store, keys, now)
+    if wait:
+        raise OAuthError(
+            "invalid_client", f"too many failed client authentications; retry in {wait} s", status=429,
+            headers={"Retry-After": str(wait)},
+        )  # fmt: skip
+    try:
+        portal = bridge.portals.authenticate(request.headers.get("authorization"), params)
+    except OAuthError as exc:
+        if exc.error == "invalid_client":
+            await client_throttle.record_failure(bridge.store, keys, now)
+        raise
+    if failed_before:
+        await bridge.store.clear_auth_failures(keys)
+    return portal
+
+
 async def token(request: Request) -> Response:
     bridge: Bridge = request.app.state.bridge
     now = bridge.clock.now()
@@ -31,8 +56,9 @@ async def token(request: Request) -> Response:
             params = await form_params(request, bridge.max_param)
         except ParameterError as exc:
             raise OAuthError("invalid_request", exc.message, status=exc.status) from exc
-        portal = bridge.portals.authenticate(request.headers.get("authorization"), params)
-        client_id = portal.client_id
+        # Audited under the client_id it claims, authenticated or not (never the secret).
+        client_id = claimed_client_id(request.headers.get("authorization"), params)
+        portal = await authenticate_client(bridge, request, params, client_id, now)
         # The grant exists only when some portal may use it (else: unsupported_grant_type, as before).
         if params.get("grant_type") == "refresh_token" and any(p.allow_refresh_tokens for p in bridge.portals.all()):
             refreshed = await refresh_grant(bridge, params, portal, now)
@@ -73,7 +99,7 @@ async def token(request: Request) -> Response:
     # access token; maybe a refresh token too.
     if portal.allow_refresh_tokens:
         outcome.body["refresh_token"] = await issue_refresh_token(
-            bridge, portal, outcome.session, outcome.code.scope, now
+            bridge, portal, outcome.session, outcome.code.scope, now, code_hash=outcome.code.code_hash
         )
     await bridge.auditor.record(
         "token.issued", "success", request=request, client_id=client_id, user_id=outcome.user.id,

@@ -45,7 +45,9 @@ async def start_upstream(
             provider_id=provider_id, reason=exc.error_code, description=exc.message,
         )  # fmt: skip
         return error_page(502, "Sign-in provider unavailable", exc.message)
-    binding = browser_binding(bridge, request) or secrets.token_urlsafe(24)
+    # A new value at every upstream login, never one the browser brings: a value planted in the victim's
+    # browser (cookie tossing from a sibling host) must not match a login the attacker started with it.
+    binding = secrets.token_urlsafe(24)
     await bridge.store.put_login_flow(
         LoginFlow(
             state=start.state,
@@ -65,6 +67,6 @@ async def start_upstream(
         httponly=True,
         secure=not bridge.config.server.dev_mode,
         samesite="lax",
-        path="/callback",
+        path="/",  # `__Host-` requires Path=/ outside dev mode
     )
     return response

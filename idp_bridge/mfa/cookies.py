@@ -1,6 +1,7 @@
 """The MFA cookies: the pending-login cookie (between the factors) and the remember-this-device cookie.
 
-Both hold a random token, HMAC-signed (itsdangerous) so that forged values are refused before any store read; the
+Outside dev mode both are `__Host-` cookies (sessions/cookie.py cookie_name). Both hold a random token,
+HMAC-signed (itsdangerous) so that forged values are refused before any store read; the
 store knows only the token's hash. The device cookie also names the user and the MFA enrollment generation it
 was issued for, and the store record must agree with both.
 """
@@ -14,6 +15,8 @@ from itsdangerous import BadSignature, Signer
 from starlette.requests import Request
 from starlette.responses import Response
 
+from idp_bridge.sessions.cookie import cookie_name
+
 PENDING_COOKIE = "idp_bridge_mfa"
 DEVICE_COOKIE = "idp_bridge_device"
 MAX_COOKIE_LENGTH = 512
@@ -22,8 +25,9 @@ MAX_COOKIE_LENGTH = 512
 class SignedCookie:
     def __init__(self, secret_key: str, name: str, *, path: str, secure: bool) -> None:
         self._signer = Signer(secret_key, salt=f"idp-bridge.{name}", digest_method=hashlib.sha256)
-        self.name = name
-        self._path = path
+        self.name = cookie_name(name, secure=secure)
+        # A `__Host-` cookie must have Path=/ (browsers refuse it otherwise); a narrower path only in dev mode.
+        self._path = "/" if self.name.startswith("__Host-") else path
         self._secure = secure
 
     def read(self, request: Request) -> str | None:

@@ -13,6 +13,8 @@ from idp_bridge.oidc.errors import OAuthError
 
 # RFC 6749 §5.2: a client that tried the Authorization header gets a 401 with a challenge for its scheme.
 _BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="idp-bridge"'}
+# One answer for every failed client authentication: which client_ids exist, and which are public, is not said.
+CLIENT_AUTH_FAILED = "client authentication failed"
 
 
 @dataclass(frozen=True)
@@ -74,16 +76,14 @@ class PortalRegistry:
                 raise OAuthError("invalid_request", "client_id in the body does not match the credentials")
             return self._check_secret(client_id, secret, basic=True)
         if authorization is not None:
-            raise OAuthError("invalid_client", "unsupported Authorization scheme", status=401, headers=_BASIC_CHALLENGE)
+            raise OAuthError("invalid_client", CLIENT_AUTH_FAILED, status=401, headers=_BASIC_CHALLENGE)
         if body_id is None:
-            raise OAuthError("invalid_client", "client authentication is required", status=401)
+            raise OAuthError("invalid_client", CLIENT_AUTH_FAILED, status=401)
         if body_secret is not None:
             return self._check_secret(body_id, body_secret, basic=False)
         portal = self._portals.get(body_id)
-        if portal is None:
-            raise OAuthError("invalid_client", "unknown client", status=401)
-        if not portal.is_public:
-            raise OAuthError("invalid_client", "this client must authenticate with its secret", status=401)
+        if portal is None or not portal.is_public:
+            raise OAuthError("invalid_client", CLIENT_AUTH_FAILED, status=401)
         return portal
 
     def _check_secret(self, client_id: str, secret: str, *, basic: bool) -> Portal:
@@ -94,20 +94,31 @@ class PortalRegistry:
         if portal is None or expected is None or not ok:
             raise OAuthError(
                 "invalid_client",
-                "client authentication failed",
+                CLIENT_AUTH_FAILED,
                 status=401,
                 headers=_BASIC_CHALLENGE if basic else None,
             )
         return portal
 
 
+def claimed_client_id(authorization: str | None, form: Mapping[str, str]) -> str | None:
+    """The client_id a /token request claims (Basic credentials first, else the form), whether or not it
+    authenticates: what the back-off and the audit event are keyed on."""
+    if authorization is not None and authorization[:6].lower() == "basic ":
+        try:
+            return _parse_basic(authorization[6:])[0] or None
+        except OAuthError:
+            return form.get("client_id")
+    return form.get("client_id")
+
+
 def _parse_basic(encoded: str) -> tuple[str, str]:
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
     except ValueError as exc:  # binascii.Error, UnicodeDecodeError, and non-ASCII text (which b64decode refuses)
-        raise OAuthError("invalid_client", "malformed Basic credentials", status=401, headers=_BASIC_CHALLENGE) from exc
+        raise OAuthError("invalid_client", CLIENT_AUTH_FAILED, status=401, headers=_BASIC_CHALLENGE) from exc
     client_id, sep, secret = decoded.partition(":")
     if not sep:
-        raise OAuthError("invalid_client", "malformed Basic credentials", status=401, headers=_BASIC_CHALLENGE)
+        raise OAuthError("invalid_client", CLIENT_AUTH_FAILED, status=401, headers=_BASIC_CHALLENGE)
     # RFC 6749 §2.3.1: both parts are form-urlencoded before Base64.
     return unquote_plus(client_id), unquote_plus(secret)

@@ -17,6 +17,17 @@ from starlette.responses import Response
 
 _TOKEN_LENGTH = 43
 _SIGNATURE_LENGTH = 43
+_PREFIXES = ("__Host-", "__Secure-")
+
+
+def cookie_name(base: str, *, secure: bool, domain: str | None = None) -> str:
+    """The name a bridge cookie is set under. Outside dev mode `__Host-`: browsers then accept it only with Secure,
+    Path=/ and no Domain, so a sibling subdomain or an http page cannot plant or shadow it (cookie tossing).
+    With a configured Domain (forward-auth across sibling hosts) `__Host-` is impossible: `__Secure-` at least
+    keeps plain-http origins from setting it. A name that already carries a prefix is kept as given."""
+    if not secure or base.startswith(_PREFIXES):
+        return base
+    return ("__Secure-" if domain else "__Host-") + base
 
 
 class SessionCookie:
@@ -25,7 +36,7 @@ class SessionCookie:
 
     def __init__(self, secret_key: str, name: str, *, secure: bool, domain: str | None = None) -> None:
         self._key = hmac.new(secret_key.encode(), b"idp-bridge.session-cookie.v2", hashlib.sha256).digest()
-        self.name = name
+        self.name = cookie_name(name, secure=secure, domain=domain)
         self._secure = secure
         self._domain = domain
 

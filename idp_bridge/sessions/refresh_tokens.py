@@ -33,13 +33,16 @@ class RefreshReused(OAuthError):
         self.revoked = revoked
 
 
-async def issue_refresh_token(bridge: Bridge, portal: Portal, session: Session, scope: str, now: float) -> str:
-    """A new refresh token family for this portal and session; it expires with the session."""
+async def issue_refresh_token(
+    bridge: Bridge, portal: Portal, session: Session, scope: str, now: float, *, code_hash: str
+) -> str:
+    """A new refresh token family for this portal and session, started by the code `code_hash` (a hash, so the
+    family is named after the grant: a replayed code revokes it); it expires with the session."""
     token = secrets.token_urlsafe(32)
     await bridge.store.put_refresh_token(
         RefreshToken(
             token_hash=secret_hash(token),
-            family_id=secrets.token_urlsafe(12),
+            family_id=code_hash,
             client_id=portal.client_id,
             user_id=session.user_id,
             session_id=session.id,
@@ -51,11 +54,14 @@ async def issue_refresh_token(bridge: Bridge, portal: Portal, session: Session, 
     return token
 
 
-async def _mint(bridge: Bridge, portal: Portal, session: Session, user: User, scope: str, now: float) -> dict[str, Any]:
+async def _mint(
+    bridge: Bridge, portal: Portal, session: Session, user: User, known: RefreshToken, now: float
+) -> dict[str, Any]:
     tokens = bridge.config.tokens
+    # The access token carries the family's code (its family_id): a replay of that code revokes it too.
     grant = Grant(
-        client_id=portal.client_id, user=user, session_id=session.id, scope=scope,
-        auth_time=session.auth_time, amr=session.amr, acr=session.acr,
+        client_id=portal.client_id, user=user, session_id=session.id, scope=known.scope,
+        auth_time=session.auth_time, amr=session.amr, acr=session.acr, code_hash=known.family_id,
     )  # fmt: skip
     return await mint_tokens(
         grant, store=bridge.store, keys=bridge.keys, issuer=bridge.issuer, now=now,
@@ -94,6 +100,6 @@ async def refresh_grant(bridge: Bridge, params: Mapping[str, str], portal: Porta
     if user is None or user.disabled:
         raise OAuthError("invalid_grant", "the user is not active")
     await bridge.store.touch_session(session.id, now)  # a refresh is activity for the idle timer
-    body = await _mint(bridge, portal, session, user, scope, now)
+    body = await _mint(bridge, portal, session, user, known, now)
     body["refresh_token"] = new_token
     return RefreshOutcome(body=body, user_id=user.id, session_id=session.id)

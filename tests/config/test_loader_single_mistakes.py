@@ -158,6 +158,11 @@ SINGLE_MISTAKES: list[tuple[str, dict[str, object], str]] = [
     ),
     ("secret of wrong type", {"server.secret_key": 12345}, "server.secret_key: must be a string (got '***')"),
     ("secret list", {"portals.wiki.client_secret": ["x"]}, "portals.wiki.client_secret: must be a string (got '***')"),
+    ("hsts max-age too long", {"server.hsts_max_age_seconds": 63072001},
+     "server.hsts_max_age_seconds: must be between 0 and 63072000 (got '63072001')"),
+    ("host cookie with a domain", {"sessions.cookie_name": "__Host-sso", "sessions.cookie_domain": "example.com"},
+     "sessions: cookie_name '__Host-sso' cannot be used with cookie_domain (a __Host- cookie has no Domain; leave "
+     "the prefix to the bridge)"),
     # mfa
     ("too many failures", {"mfa.max_failures": 101}, "mfa.max_failures: must be between 1 and 100 (got '101')"),
     ("unknown role", {"mfa.required_roles": ["root"]},

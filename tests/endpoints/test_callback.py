@@ -87,14 +87,33 @@ def test_a_replayed_callback_is_refused_and_creates_no_second_session(
     assert (before["sessions"], before["codes"], live_sessions(bridge.config.store.path)) == (1, 1, 1)
 
 
-def test_a_callback_replayed_in_another_browser_is_refused(
+def test_a_callback_opened_in_another_browser_is_refused_and_leaves_the_login_to_the_browser_that_started_it(
     bridge_client: TestClient, bridge: Bridge, driver: LoginDriver
 ) -> None:
     path = _callback_path(driver)
     _assert_refused(other_browser(bridge_client), path, 400, "started in another browser", "browser_binding_mismatch")
     _nothing_signed_in(bridge.config.store.path)
-    # The flow is burnt: not even the browser that started it can finish it now.
-    _assert_refused(bridge_client, path, 400, "was already used", "unknown_state")
+    assert counts(bridge.config.store.path)["login_flows"] == 1  # not consumed by the wrong browser
+    # Whoever holds the callback URL cannot cancel the login: the browser that started it still finishes it.
+    finished = bridge_client.get(path, follow_redirects=False)
+    assert finished.status_code == 303 and "code" in parse_qs(urlsplit(finished.headers["location"]).query)
+    assert live_sessions(bridge.config.store.path) == 1
+
+
+def test_a_binding_cookie_planted_in_both_browsers_does_not_sign_the_victim_in_as_the_attacker(
+    bridge_client: TestClient, bridge: Bridge
+) -> None:
+    """Login CSRF by cookie tossing: the attacker plants one binding value in the victim's browser and in their
+    own, signs in upstream as themselves, and sends the victim the callback URL."""
+    attacker, victim = other_browser(bridge_client), bridge_client
+    for browser in (attacker, victim):
+        browser.cookies.set(bridge.browser_cookie_name, "planted-binding-value", path="/")
+    attackers_driver = LoginDriver(attacker)
+    try:
+        path = _callback_path(attackers_driver)
+    finally:
+        attackers_driver.close()
+    _assert_refused(victim, path, 400, "started in another browser", "browser_binding_mismatch")
     _nothing_signed_in(bridge.config.store.path)
 
 

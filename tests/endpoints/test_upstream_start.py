@@ -28,7 +28,24 @@ def test_login_hint_prompt_and_max_age_reach_the_upstream(bridge_client: TestCli
     assert upstream["code_challenge"] != query["code_challenge"]
     binding = response.headers["set-cookie"].lower()
     assert binding.startswith(bridge.browser_cookie_name) and "httponly" in binding
-    assert "path=/callback" in binding and "samesite=lax" in binding
+    assert "path=/;" in binding and "samesite=lax" in binding
+
+
+def _binding_set_by(response_headers: str, name: str) -> str:
+    assert response_headers.startswith(name + "="), response_headers
+    return response_headers.split(";")[0].split("=", 1)[1]
+
+
+def test_every_upstream_login_mints_a_new_binding_and_never_reuses_the_browsers(
+    bridge_client: TestClient, bridge: Bridge
+) -> None:
+    bridge_client.cookies.set(bridge.browser_cookie_name, "planted-binding-value", path="/")
+    url = "/authorize?" + urlencode(authorize_query(provider_hint="acme"))
+    first = bridge_client.get(url, follow_redirects=False)
+    second = bridge_client.get(url, follow_redirects=False)
+    values = {_binding_set_by(r.headers["set-cookie"], bridge.browser_cookie_name) for r in (first, second)}
+    assert len(values) == 2 and "planted-binding-value" not in values
+    assert all(len(v) >= 32 for v in values)  # 24 random bytes, base64url
 
 
 def test_prompt_consent_is_not_forwarded(bridge_client: TestClient) -> None:

@@ -1,15 +1,18 @@
-"""GET|POST /userinfo: without a live bearer token the answer is a 401 with a Bearer challenge, audited."""
+"""GET|POST /userinfo: the bearer token in the Authorization header or (POST, RFC 6750 §2.2) a form body, never
+both; without a live one the answer is a 401 with a Bearer challenge, audited."""
 
 from __future__ import annotations
 
 import time
 
+import httpx2
 import pytest
 from starlette.testclient import TestClient
 
 from idp_bridge.bridge import Bridge
 from idp_bridge.clock import FrozenClock
 from idp_bridge.config.model import Config
+from idp_bridge.web.request_params import MAX_BODY_BYTES
 from tests.bridge_harness import (
     PORTAL_ID,
     PORTAL_REDIRECT,
@@ -104,3 +107,53 @@ def test_an_expired_token_is_401(config: Config) -> None:
         assert client.get("/userinfo", headers=headers).status_code == 200
         clock.advance(1)
         _assert_401(client, headers, "invalid_token", "expired", "invalid_token")
+
+
+def test_a_token_in_a_form_body_is_accepted(bridge_client: TestClient, driver: LoginDriver) -> None:
+    """RFC 6750 §2.2: `access_token` as an application/x-www-form-urlencoded POST body."""
+    token = _access_token(bridge_client, driver)
+    response = bridge_client.post("/userinfo", data={"access_token": token})
+    assert response.status_code == 200, response.text
+    assert response.json()["email"] == "alice@example.com"
+
+
+def _assert_400(response: httpx2.Response, db: str, status: int, description: str, reason: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.json()["error"] == "invalid_request" and description in response.json()["error_description"]
+    assert 'error="invalid_request"' in response.headers["www-authenticate"]
+    assert "sub" not in response.json()
+    kind, outcome, detail = last_audit(db)
+    assert (kind, outcome, detail["reason"]) == ("userinfo.rejected", "failure", reason)
+
+
+def test_a_token_in_both_the_header_and_the_body_is_refused(
+    bridge_client: TestClient, bridge: Bridge, driver: LoginDriver
+) -> None:
+    token = _access_token(bridge_client, driver)
+    both = {"Authorization": f"Bearer {token}"}
+    response = bridge_client.post("/userinfo", data={"access_token": token}, headers=both)
+    _assert_400(response, bridge.config.store.path, 400, "not both", "two_tokens")
+
+
+def test_a_token_in_a_json_or_multipart_body_is_refused(
+    bridge_client: TestClient, bridge: Bridge, driver: LoginDriver
+) -> None:
+    token = _access_token(bridge_client, driver)
+    db = bridge.config.store.path
+    _assert_400(bridge_client.post("/userinfo", json={"access_token": token}), db, 400, "urlencoded", "bad_body")
+    multipart = bridge_client.post("/userinfo", data={"access_token": token}, files={"f": ("f", b"x")})
+    _assert_400(multipart, db, 400, "urlencoded", "bad_body")
+
+
+def test_an_oversized_form_body_is_refused_before_it_is_read(bridge_client: TestClient, bridge: Bridge) -> None:
+    response = bridge_client.post(
+        "/userinfo", content=b"access_token=" + b"a" * (MAX_BODY_BYTES + 1),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )  # fmt: skip
+    _assert_400(response, bridge.config.store.path, 413, "too large", "bad_body")
+
+
+def test_an_unknown_token_in_the_body_is_401(bridge_client: TestClient, bridge: Bridge) -> None:
+    response = bridge_client.post("/userinfo", data={"access_token": "not-a-token"})
+    assert response.status_code == 401 and response.json()["error"] == "invalid_token"
+    assert last_audit(bridge.config.store.path)[2]["reason"] == "invalid_token"

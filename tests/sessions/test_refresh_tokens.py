@@ -9,8 +9,8 @@ from starlette.testclient import TestClient
 
 from idp_bridge.clock import FrozenClock
 from idp_bridge.sessions.end import end_session
-from tests.bridge_harness import PORTAL_ID, PORTAL_SECRET
-from tests.session_fixtures import BridgeFactory, bridge_of, portal_login, run_in_bridge
+from tests.bridge_harness import PORTAL_ID, PORTAL_REDIRECT, PORTAL_SECRET, pkce_pair
+from tests.session_fixtures import BridgeFactory, bridge_of, portal_login, redeem, run_in_bridge, sign_in
 from tests.session_harness import LogoutReceiver
 from tests.store_peek import last_audit
 
@@ -73,3 +73,29 @@ def test_refresh_refused_for_portals_not_allowed_and_for_other_clients(make_brid
         )
         assert other.json()["error"] == "unauthorized_client"
         assert _refresh(client, tokens["refresh_token"]).status_code == 200  # not spent by the failed attempt
+
+
+def test_a_replayed_code_revokes_the_refresh_token_and_everything_its_family_minted(
+    make_bridge: BridgeFactory,
+) -> None:
+    """RFC 6749 §4.1.2 / RFC 9700 §4.5: a code redeemed twice was stolen; the whole grant dies, not only the
+    first access token."""
+    with make_bridge(refresh=True) as client:
+        code = sign_in(client)
+        first = redeem(client, code)
+        refreshed = _refresh(client, first["refresh_token"])
+        assert refreshed.status_code == 200, refreshed.text
+        second = refreshed.json()
+        replay = client.post(
+            "/token",
+            data={"grant_type": "authorization_code", "code": code, "redirect_uri": PORTAL_REDIRECT,
+                  "code_verifier": pkce_pair()[0]},
+            auth=(PORTAL_ID, PORTAL_SECRET),
+        )  # fmt: skip
+        assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
+        kind, _, detail = last_audit(bridge_of(client).config.store.path)
+        assert (kind, detail["revoked_tokens"]) == ("token.code_replayed", 4)  # 2 access + 2 refresh tokens
+        for access_token in (first["access_token"], second["access_token"]):
+            assert client.get("/userinfo", headers={"Authorization": f"Bearer {access_token}"}).status_code == 401
+        late = _refresh(client, second["refresh_token"])
+        assert late.status_code == 400 and late.json()["error"] == "invalid_grant"

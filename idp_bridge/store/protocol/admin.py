@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from idp_bridge.store.records.admin import APIToken, MappedRole, PolicyVersion
+from idp_bridge.store.records.admin import APIToken, AuthFailures, MappedRole, PolicyVersion
 from idp_bridge.store.records.core import Session, User
 
 
@@ -59,3 +59,15 @@ class AdminStore(Protocol):
         self, now: float, *, user_id: str | None = None, provider_id: str | None = None, limit: int = 500
     ) -> Sequence[Session]:
         """Live sessions, most recently active first."""
+
+    # -- failed client authentications (the /token back-off, shared by every worker) ---------------
+    async def get_auth_failures(self, keys: Sequence[str], now: float) -> Sequence[AuthFailures]:
+        """One record per key, in order; a key without failures in the last `forget_after` seconds (as given when
+        they were recorded) has `failures == 0`."""
+
+    async def record_auth_failure(self, keys: Sequence[str], now: float, forget_after: float) -> Sequence[AuthFailures]:
+        """Atomically count one failure under each key (a counter idle for `forget_after` restarts at 1); the
+        new records, in order."""
+
+    async def clear_auth_failures(self, keys: Sequence[str]) -> None:
+        """Forget the failures under these keys (a successful authentication)."""

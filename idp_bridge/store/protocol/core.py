@@ -61,6 +61,10 @@ class Store(SessionRulesStore, MFAStore, AdminStore, Protocol):
     async def take_login_flow(self, state: str, now: float) -> LoginFlow | None:
         """Atomically remove and return the flow; None when unknown, already taken or expired."""
 
+    async def get_login_flow(self, state: str, now: float) -> LoginFlow | None:
+        """The flow without taking it (None when unknown, taken or expired): a callback checks its browser binding
+        first, so that a callback URL opened in another browser cannot cancel the login in progress."""
+
     # -- users -------------------------------------------------------------------------------------
     async def upsert_user(
         self,
@@ -114,7 +118,9 @@ class Store(SessionRulesStore, MFAStore, AdminStore, Protocol):
         """The token if unexpired and not revoked."""
 
     async def revoke_tokens_for_code(self, code_hash: str) -> int:
-        """Revoke every access token issued from this code; returns how many were revoked."""
+        """Revoke the whole grant this code started, in one atomic step: every access token whose `code_hash` is
+        this code's (those issued at the exchange and those minted by refreshes since) and every refresh token of
+        the family whose `family_id` is this code's hash. Returns how many tokens were revoked."""
 
     # -- audit -------------------------------------------------------------------------------------
     async def append_audit(self, event: AuditEvent) -> None: ...

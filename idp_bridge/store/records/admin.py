@@ -45,3 +45,13 @@ class MappedRole:
     user_id: str
     mapped_role: str | None = None
     updated_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class AuthFailures:
+    """Failed client authentications at /token under one key (`client:<client_id>` or `ip:<address>`), counted
+    until `forget_after` seconds pass without one (oidc/client_throttle.py)."""
+
+    key: str
+    failures: int = 0
+    last_failure_at: float | None = None

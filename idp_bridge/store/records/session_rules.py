@@ -44,7 +44,9 @@ class SessionIdentity:
 
 @dataclass(frozen=True)
 class RefreshToken:
-    """A refresh token (keyed on its hash), bound to one session; `family_id` links every rotation of it."""
+    """A refresh token (keyed on its hash), bound to one session; `family_id` links every rotation of it. A family
+    started by a code exchange has the code's hash as its `family_id`, so a replayed code revokes the family
+    (Store.revoke_tokens_for_code), and access tokens minted by its refreshes carry it as their `code_hash`."""
 
     token_hash: str
     family_id: str

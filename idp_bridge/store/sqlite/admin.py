@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
-from idp_bridge.store.records.admin import APIToken, MappedRole, PolicyVersion
+from idp_bridge.store.records.admin import APIToken, AuthFailures, MappedRole, PolicyVersion
 from idp_bridge.store.records.core import Session, User
 
 # A session is live while not ended, before its absolute expiry and its idle deadline (records.Session).
@@ -154,3 +154,31 @@ class SQLiteAdminMixin:
             params,
         )
         return [_session(row) for row in rows]
+
+    # -- failed client authentications -------------------------------------------------------------
+    async def get_auth_failures(self, keys: Sequence[str], now: float) -> Sequence[AuthFailures]:
+        found = {
+            row["key"]: AuthFailures(row["key"], row["failures"], row["last_failure_at"])
+            for key in keys
+            if (row := self._fetchone("SELECT * FROM auth_failures WHERE key = ? AND expires_at > ?", (key, now)))
+        }
+        return [found.get(key, AuthFailures(key)) for key in keys]
+
+    async def record_auth_failure(self, keys: Sequence[str], now: float, forget_after: float) -> Sequence[AuthFailures]:
+        records = []
+        with self._transaction() as conn:
+            for key in keys:
+                row = conn.execute(
+                    """INSERT INTO auth_failures (key, failures, last_failure_at, expires_at) VALUES (:k, 1, :now, :exp)
+                    ON CONFLICT (key) DO UPDATE SET
+                        failures = CASE WHEN expires_at <= :now THEN 1 ELSE failures + 1 END,
+                        last_failure_at = :now, expires_at = :exp
+                    RETURNING failures, last_failure_at""",
+                    {"k": key, "now": now, "exp": now + forget_after},
+                ).fetchone()
+                records.append(AuthFailures(key, row["failures"], row["last_failure_at"]))
+        return records
+
+    async def clear_auth_failures(self, keys: Sequence[str]) -> None:
+        with self._transaction() as conn:
+            conn.executemany("DELETE FROM auth_failures WHERE key = ?", [(key,) for key in keys])

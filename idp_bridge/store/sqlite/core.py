@@ -22,7 +22,7 @@ from idp_bridge.store.sqlite.admin import SQLiteAdminMixin
 from idp_bridge.store.sqlite.codec import INSERTS, decode, encode
 from idp_bridge.store.sqlite.connection import SQLiteConnection
 from idp_bridge.store.sqlite.mfa import SQLiteMFAMixin
-from idp_bridge.store.sqlite.schema import MFA_PURGE
+from idp_bridge.store.sqlite.schema import ADMIN_PURGE, MFA_PURGE
 from idp_bridge.store.sqlite.session_rules import RECORD_SESSION_CLIENT, SQLiteSessionRules
 from idp_bridge.store.sqlite.thread import on_store_thread
 
@@ -71,6 +71,10 @@ class SQLiteStore(SQLiteConnection, SQLiteSessionRules, SQLiteMFAMixin, SQLiteAd
             return None
         flow = decode(LoginFlow, row)
         return flow if now < flow.expires_at else None
+
+    async def get_login_flow(self, state: str, now: float) -> LoginFlow | None:
+        row = self._fetchone("SELECT * FROM login_flows WHERE state = ? AND expires_at > ?", (state, now))
+        return decode(LoginFlow, row) if row is not None else None
 
     # -- users -------------------------------------------------------------------------------------
     async def upsert_user(
@@ -191,7 +195,15 @@ class SQLiteStore(SQLiteConnection, SQLiteSessionRules, SQLiteMFAMixin, SQLiteAd
         return None if row is None else decode(AccessToken, row)
 
     async def revoke_tokens_for_code(self, code_hash: str) -> int:
-        return self._write("UPDATE access_tokens SET revoked = 1 WHERE code_hash = ? AND revoked = 0", (code_hash,))
+        # One transaction: a refresh racing the revocation either sees its family revoked or is revoked with it.
+        with self._transaction() as conn:
+            access = conn.execute(
+                "UPDATE access_tokens SET revoked = 1 WHERE code_hash = ? AND revoked = 0", (code_hash,)
+            ).rowcount
+            refresh = conn.execute(
+                "UPDATE refresh_tokens SET revoked = 1 WHERE family_id = ? AND revoked = 0", (code_hash,)
+            ).rowcount
+        return access + refresh
 
     # -- audit -------------------------------------------------------------------------------------
     async def append_audit(self, event: AuditEvent) -> None:
@@ -251,5 +263,6 @@ class SQLiteStore(SQLiteConnection, SQLiteSessionRules, SQLiteMFAMixin, SQLiteAd
                     "DELETE FROM access_tokens WHERE expires_at <= :now",
                     f"DELETE FROM sessions WHERE NOT ({_LIVE})",  # noqa: S608 - constant
                     *MFA_PURGE,
+                    *ADMIN_PURGE,
                 )
             )

@@ -307,6 +307,15 @@ ADMIN_DDL: tuple[str, ...] = (
         updated_at REAL NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS sessions_last_seen ON sessions (last_seen_at)",
+    """CREATE TABLE IF NOT EXISTS auth_failures (
+        key TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        last_failure_at REAL NOT NULL,
+        expires_at REAL NOT NULL
+    )""",
 )
+
+# Run by SQLiteStore.purge_expired with :now bound.
+ADMIN_PURGE: tuple[str, ...] = ("DELETE FROM auth_failures WHERE expires_at <= :now",)
 
 DDL += SESSION_RULES_DDL + MFA_DDL + ADMIN_DDL

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from idp_bridge.store.protocol.core import Store
-from idp_bridge.store.records.admin import APIToken, MappedRole, PolicyVersion
+from idp_bridge.store.records.admin import APIToken, AuthFailures, MappedRole, PolicyVersion
 from idp_bridge.store.records.core import secret_hash
 from tests.store.conformance.samples import RACERS, T0, session
 
@@ -99,3 +99,33 @@ class AdminStoreConformance:
         assert [s.id for s in await store.list_live_sessions(T0 + 10, limit=1)] == ["sid-2"]
         far = T0 + 10 * 86400  # past every session's absolute expiry
         assert await store.list_live_sessions(far) == []
+
+    # -- failed client authentications -------------------------------------------------------------
+    async def test_auth_failures_count_per_key_until_forgotten(self, store: Store) -> None:
+        keys = ("client:portal", "ip:10.0.0.1")
+        assert await store.get_auth_failures(keys, T0) == [AuthFailures(k) for k in keys]
+        await store.record_auth_failure(keys, T0, 60)
+        recorded = await store.record_auth_failure(keys[:1], T0 + 10, 60)
+        assert recorded == [AuthFailures("client:portal", 2, T0 + 10)]
+        assert await store.get_auth_failures(keys, T0 + 20) == [
+            AuthFailures("client:portal", 2, T0 + 10), AuthFailures("ip:10.0.0.1", 1, T0),
+        ]  # fmt: skip
+        # `forget_after` seconds without a failure: the counter reads as zero, and a new failure starts at 1.
+        assert (await store.get_auth_failures(keys, T0 + 60))[1] == AuthFailures("ip:10.0.0.1")
+        assert await store.record_auth_failure(keys[1:], T0 + 61, 60) == [AuthFailures("ip:10.0.0.1", 1, T0 + 61)]
+        await store.clear_auth_failures(keys)
+        assert await store.get_auth_failures(keys, T0 + 62) == [AuthFailures(k) for k in keys]
+
+    async def test_concurrent_auth_failures_are_all_counted(self, store: Store) -> None:
+        await asyncio.gather(*(store.record_auth_failure(("ip:a",), T0 + n, 3600) for n in range(RACERS)))
+        [record] = await store.get_auth_failures(("ip:a",), T0 + RACERS)
+        assert record.failures == RACERS
+
+    async def test_purge_forgets_idle_auth_failures(self, store: Store) -> None:
+        await store.record_auth_failure(("ip:old",), T0, 60)
+        await store.record_auth_failure(("ip:new",), T0 + 100, 60)
+        await store.purge_expired(T0 + 120)
+        await store.clear_auth_failures(())  # clearing nothing is a no-op
+        # Purged or not, an idle counter restarts at 1; the fresh one keeps counting.
+        assert (await store.record_auth_failure(("ip:old",), T0 + 121, 60))[0].failures == 1
+        assert (await store.record_auth_failure(("ip:new",), T0 + 121, 60))[0].failures == 2

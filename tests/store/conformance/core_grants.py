@@ -102,6 +102,20 @@ class GrantConformance:
 
     async def test_login_flow_unknown(self, store: Store) -> None:
         assert await store.take_login_flow("nope", T0) is None
+        assert await store.get_login_flow("nope", T0) is None
+
+    async def test_login_flow_read_without_taking_it(self, store: Store) -> None:
+        await store.put_login_flow(LOGIN_FLOW)
+        assert await store.get_login_flow(LOGIN_FLOW.state, T0) == LOGIN_FLOW
+        assert await store.get_login_flow(LOGIN_FLOW.state, T0) == LOGIN_FLOW  # reading leaves it in place
+        assert await store.take_login_flow(LOGIN_FLOW.state, T0) == LOGIN_FLOW
+        assert await store.get_login_flow(LOGIN_FLOW.state, T0) is None  # taken: gone for readers too
+
+    @pytest.mark.parametrize(("offset", "readable"), EXPIRY_EDGES)
+    async def test_login_flow_read_expiry(self, store: Store, offset: float, readable: bool) -> None:
+        await store.put_login_flow(LOGIN_FLOW)
+        got = await store.get_login_flow(LOGIN_FLOW.state, LOGIN_FLOW.expires_at + offset)
+        assert got == (LOGIN_FLOW if readable else None)
 
     @pytest.mark.parametrize(("offset", "readable"), EXPIRY_EDGES)
     async def test_login_flow_expiry(self, store: Store, offset: float, readable: bool) -> None:

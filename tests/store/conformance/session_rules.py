@@ -104,6 +104,33 @@ class SessionRulesConformance:
         refresh = await store.get_refresh_token(REFRESH.token_hash)
         assert refresh is not None and refresh.revoked
 
+    async def test_revoking_a_code_revokes_the_refresh_family_it_started_and_what_the_family_minted(
+        self, store: Store
+    ) -> None:
+        code_hash = secret_hash("code-1")
+        started = dataclasses.replace(REFRESH, family_id=code_hash)
+        await store.create_session(SESSION)
+        await store.put_refresh_token(started)
+        assert (await store.rotate_refresh_token(started.token_hash, secret_hash("refresh-2"), T0 + 1)).status is (
+            RefreshStatus.OK
+        )
+        minted = dataclasses.replace(ACCESS_TOKEN, token_hash=secret_hash("at-refreshed"), code_hash=code_hash)
+        await store.put_access_token(minted)
+        other_family = dataclasses.replace(REFRESH, token_hash=secret_hash("refresh-other"), family_id="fam-2")
+        await store.put_refresh_token(other_family)
+        # The minted access token and the rotated family's live refresh token (the spent one already counts as
+        # spent, revoked too: none of the family may come back).
+        assert await store.revoke_tokens_for_code(code_hash) == 3
+        assert await store.get_access_token(minted.token_hash, T0 + 2) is None
+        for token_hash in (started.token_hash, secret_hash("refresh-2")):
+            token = await store.get_refresh_token(token_hash)
+            assert token is not None and token.revoked
+        rotated = await store.rotate_refresh_token(secret_hash("refresh-2"), secret_hash("refresh-3"), T0 + 2)
+        assert rotated.status is RefreshStatus.REUSED
+        assert await store.get_refresh_token(secret_hash("refresh-3")) is None
+        assert await store.get_refresh_token(other_family.token_hash) == other_family  # another grant: untouched
+        assert await store.revoke_tokens_for_code(code_hash) == 0
+
     async def test_end_user_sessions_ends_only_that_users_live_ones(self, store: Store) -> None:
         await store.create_session(session(1))
         await store.create_session(session(2, created_at=T0 + 1))
