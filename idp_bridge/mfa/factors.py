@@ -128,14 +128,24 @@ async def issue_recovery_codes(mfa: MFAServices, store: Store, user_id: str, now
     return codes
 
 
+# A re-submission of the code accepted this recently is a double-click, not a guess: refused (it never signs in
+# twice) but not counted toward the lock. Later replays count, as a guess of a leaked, spent code would.
+RECOVERY_REPLAY_GRACE_SECONDS = 10
+
+
 async def check_recovery_code(mfa: MFAServices, store: Store, user_id: str, code: str, now: float) -> Check:
     gate = await _gate(mfa, store, user_id, "recovery", now)
     if gate is not None:
         return gate
-    use = await store.use_recovery_code(user_id, recovery_codes.code_hash(mfa.box, user_id, code), now)
+    code_hash = recovery_codes.code_hash(mfa.box, user_id, code)
+    use = await store.use_recovery_code(user_id, code_hash, now)
     if use is RecoveryCodeUse.OK:
         await store.clear_failures(user_id, "recovery")
         return Check(Verdict.OK, attempts_left=await store.count_recovery_codes(user_id))
+    if use is RecoveryCodeUse.USED:
+        used_at = await store.recovery_code_used_at(user_id, code_hash)
+        if used_at is not None and 0 <= now - used_at <= RECOVERY_REPLAY_GRACE_SECONDS:
+            return Check(Verdict.REPLAYED, failures=(await store.get_failures(user_id, "recovery")).failures)
     return await _failed(
         mfa, store, user_id, "recovery", Verdict.REPLAYED if use is RecoveryCodeUse.USED else Verdict.WRONG, now
     )

@@ -79,6 +79,9 @@ class MFAStore(Protocol):
     async def count_recovery_codes(self, user_id: str) -> int:
         """Unused codes left."""
 
+    async def recovery_code_used_at(self, user_id: str, code_hash: str) -> float | None:
+        """When this code of the current set was used; None when unused or not in the set."""
+
     async def delete_recovery_codes(self, user_id: str) -> None: ...
 
     # -- email / SMS one-time codes ----------------------------------------------------------------

@@ -178,6 +178,12 @@ class SQLiteMFAMixin:
         )
         return 0 if row is None else int(row["n"])
 
+    async def recovery_code_used_at(self, user_id: str, code_hash: str) -> float | None:
+        row = self._fetchone(
+            "SELECT used_at FROM recovery_codes WHERE user_id = ? AND code_hash = ?", (user_id, code_hash)
+        )
+        return None if row is None or row["used_at"] is None else float(row["used_at"])
+
     async def delete_recovery_codes(self, user_id: str) -> None:
         self._write("DELETE FROM recovery_codes WHERE user_id = ?", (user_id,))
 

@@ -138,6 +138,16 @@ class MFAStoreConformance:
         await store.delete_recovery_codes("u-1")
         assert await store.count_recovery_codes("u-1") == 0
 
+    async def test_recovery_code_used_at_says_when_a_code_of_the_set_was_used(self, store: Store) -> None:
+        await store.replace_recovery_codes("u-1", ["r1", "r2"], T0)
+        assert await store.recovery_code_used_at("u-1", "r1") is None  # unused
+        assert await store.use_recovery_code("u-1", "r1", T0 + 5) is RecoveryCodeUse.OK
+        assert await store.recovery_code_used_at("u-1", "r1") == T0 + 5
+        assert await store.recovery_code_used_at("u-2", "r1") is None  # another user's
+        assert await store.recovery_code_used_at("u-1", "zz") is None  # not in the set
+        await store.replace_recovery_codes("u-1", ["n1"], T0 + 9)
+        assert await store.recovery_code_used_at("u-1", "r1") is None  # the old set is gone
+
     # -- one-time codes ----------------------------------------------------------------------------
     async def test_otp_wrong_entries_then_exhausted(self, store: Store) -> None:
         await store.put_otp_challenge(CHALLENGE)
