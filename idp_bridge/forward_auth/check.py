@@ -96,7 +96,8 @@ async def check(bridge: Bridge, scope: Scope, send: Send, redirect: bool) -> Non
         return await _sign_in(bridge, send, target, redirect)
     if settings.rules:
         rule = matching_rule(settings.rules, target.host, target.uri)
-        if rule is not None and not meets(rule, SessionEvidence(entry.session.amr, entry.session.auth_time), now):
+        live = entry.session
+        if rule is not None and not meets(rule, SessionEvidence(live.amr, live.auth_time, live.acr), now):
             return await _sign_in(bridge, send, target, redirect)  # step-up: the sign-in page knows the rule too
     await _answer(send, 200, list(entry.raw_headers))
 

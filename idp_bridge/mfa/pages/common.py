@@ -10,8 +10,10 @@ from starlette.responses import Response
 
 from idp_bridge.bridge import Bridge
 from idp_bridge.mfa.factors import Check, Verdict
+from idp_bridge.mfa.methods import method_for
 from idp_bridge.mfa.services import MFAServices
-from idp_bridge.store.records.core import secret_hash
+from idp_bridge.oidc.assurance import demanded_acr
+from idp_bridge.store.records.core import User, secret_hash
 from idp_bridge.store.records.mfa import PendingLogin
 from idp_bridge.web.pages import error_page
 from idp_bridge.web.request_params import ParameterError, form_params
@@ -34,6 +36,14 @@ async def load_pending(bridge: Bridge, mfa: MFAServices, request: Request, now: 
             f"This sign-in is unknown or has expired (sign-ins must be finished within a few minutes). {RESTART}",
         )  # fmt: skip
     return pending
+
+
+async def pending_method(bridge: Bridge, mfa: MFAServices, pending: PendingLogin, user: User, now: float) -> str:
+    """The second factor this pending login asks for: the technician's method, or the authenticator app when the
+    portal's (or forward-auth route's) `acr_values` demand more than an email or SMS code gives."""
+    settings = await bridge.store.get_mfa_settings(user.id)
+    auth_request = await bridge.store.get_auth_request(pending.auth_request_id, now)
+    return method_for(mfa, settings, user, demanded_acr(auth_request.acr_values) if auth_request else None)
 
 
 def csrf_matches(expected: str, given: str | None) -> bool:

@@ -12,9 +12,9 @@ from idp_bridge.bridge import Bridge
 from idp_bridge.flow import SignIn, after_first_factor
 from idp_bridge.mfa import remembered_devices
 from idp_bridge.mfa.factors import send_otp
-from idp_bridge.mfa.methods import destination, effective_method
+from idp_bridge.mfa.methods import destination, method_for
 from idp_bridge.mfa.services import MFAServices, mfa_services
-from idp_bridge.oidc.assurance import local_factor_assurance, mfa_demanded, upstream_assurance
+from idp_bridge.oidc.assurance import demanded_acr, local_factor_assurance, mfa_demanded, upstream_assurance
 from idp_bridge.roles.effective import technician_mfa
 from idp_bridge.sessions.browser import redirect_with_code, set_session_cookie, start_session, step_up_in_place
 from idp_bridge.sessions.limits import identity_facts
@@ -108,7 +108,7 @@ async def begin_step_up(
     )  # fmt: skip
     await bridge.store.put_pending_login(pending)
     settings = await bridge.store.get_mfa_settings(user.id)
-    method = effective_method(mfa, settings, user)
+    method = method_for(mfa, settings, user, demanded_acr(auth_request.acr_values))
     if method in ("email", "sms"):
         sent = await send_otp(mfa, bridge.store, user.id, method, destination(settings, user, method) or "", now)
         if sent.challenge is not None:

@@ -9,8 +9,7 @@ from starlette.responses import Response
 from idp_bridge.bridge import Bridge
 from idp_bridge.mfa import recovery_codes, totp
 from idp_bridge.mfa.factors import pending_enrollment
-from idp_bridge.mfa.methods import effective_method
-from idp_bridge.mfa.pages.common import load_pending
+from idp_bridge.mfa.pages.common import load_pending, pending_method
 from idp_bridge.mfa.services import MFAServices, mfa_services
 from idp_bridge.store.records.core import User
 from idp_bridge.store.records.mfa import PendingLogin
@@ -71,8 +70,7 @@ async def render_stage(
             left = await bridge.store.count_recovery_codes(user.id)
             return render("mfa_recovered.html", codes_left=left, csrf=pending.csrf_token)
         return render("mfa_continue.html", csrf=pending.csrf_token)
-    settings = await bridge.store.get_mfa_settings(user.id)
-    method = effective_method(mfa, settings, user)
+    method = await pending_method(bridge, mfa, pending, user, now)
     remember_days = mfa.config.remember_device_days
     if method in ("email", "sms"):
         challenge = await bridge.store.get_otp_challenge(pending.challenge_id) if pending.challenge_id else None

@@ -21,8 +21,8 @@ from idp_bridge.mfa.factors import (
     pending_enrollment,
     send_otp,
 )
-from idp_bridge.mfa.methods import destination, effective_method
-from idp_bridge.mfa.pages.common import load_pending, read_form, verdict_message
+from idp_bridge.mfa.methods import destination
+from idp_bridge.mfa.pages.common import load_pending, pending_method, read_form, verdict_message
 from idp_bridge.mfa.pages.gate import finish_login
 from idp_bridge.mfa.pages.login import codes_page, render_stage
 from idp_bridge.mfa.services import MFAServices, mfa_services
@@ -124,8 +124,9 @@ async def verify_otp(bridge: Bridge, mfa: MFAServices, request: Request, pending
     code = totp.normalize_code(params.get("code", ""))
     if code is None:
         return await _bad_format(bridge, mfa, request, pending, now, "Enter the 6 digits of the code we sent you.")
-    settings = await bridge.store.get_mfa_settings(user.id)
-    method = effective_method(mfa, settings, user)
+    method = await pending_method(bridge, mfa, pending, user, now)
+    if method not in ("email", "sms"):  # e.g. the portal demands the authenticator app's level
+        return await _bad_format(bridge, mfa, request, pending, now, "This sign-in needs your authenticator app.")
     check = await check_otp(mfa, bridge.store, user.id, method, pending.challenge_id, code, now)
     if check.verdict is not Verdict.OK:
         return await _refused(bridge, mfa, request, pending, check, method, now)
@@ -137,7 +138,7 @@ async def verify_otp(bridge: Bridge, mfa: MFAServices, request: Request, pending
 async def resend_otp(bridge: Bridge, mfa: MFAServices, request: Request, pending: PendingLogin, user: User,
                      params: dict[str, str], now: float) -> Response:  # fmt: skip
     settings = await bridge.store.get_mfa_settings(user.id)
-    method = effective_method(mfa, settings, user)
+    method = await pending_method(bridge, mfa, pending, user, now)
     if method not in ("email", "sms"):
         return await _bad_format(bridge, mfa, request, pending, now, "Your method does not use sent codes.")
     previous = await bridge.store.get_otp_challenge(pending.challenge_id) if pending.challenge_id else None

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from idp_bridge.config.mfa_model import EmailConfig, SMSConfig
 from idp_bridge.mfa import admin
-from tests.mfa.mfa_harness import Bridge, alert, csrf, mfa_bridge, mfa_config
+from tests.mfa.mfa_harness import Bridge, alert, csrf, mfa_bridge, mfa_config, secret_of
 from tests.mfa.pages.test_totp_login import redeem
 from tests.mfa.receivers import Gateway, Mailbox, sms_gateway, smtp_server
 from tests.store_peek import audit_types
@@ -59,7 +59,8 @@ def test_email_code_signs_in(bridge: Bridge, mailbox: Mailbox) -> None:
     code = mailbox.last_code()
     done = bridge.follow(bridge.post("/mfa/otp", {"csrf_token": csrf(page), "code": code}))
     claims = redeem(bridge, done.params["code"])
-    assert (claims["acr"], claims["amr"]) == ("urn:idp-bridge:loa:2", ["otp", "mfa"])
+    # Not the authenticator app's level: RFC 8176 has no email value (`otp`), the acr tells them apart.
+    assert (claims["acr"], claims["amr"]) == ("urn:idp-bridge:loa:mfa-sent-code", ["otp", "mfa"])
     # The delivery log and the audit trail never hold the code.
     with sqlite3.connect(bridge.db) as conn:
         logged = conn.execute("SELECT * FROM otp_deliveries").fetchall() + conn.execute(
@@ -104,7 +105,7 @@ def test_sms_code_through_the_gateway(bridge: Bridge, gateway: Gateway) -> None:
     assert body["to"] == "+15550123" and headers["Authorization"] == "Bearer gw-token"
     done = bridge.follow(bridge.post("/mfa/otp", {"csrf_token": csrf(page), "code": gateway.last_code()}))
     claims = redeem(bridge, done.params["code"])
-    assert claims["amr"] == ["sms", "mfa"]
+    assert (claims["acr"], claims["amr"]) == ("urn:idp-bridge:loa:mfa-sent-code", ["sms", "mfa"])
 
 
 def test_gateway_failure_is_logged_and_shown(bridge: Bridge, gateway: Gateway) -> None:
@@ -122,3 +123,35 @@ def test_gateway_failure_is_logged_and_shown(bridge: Bridge, gateway: Gateway) -
     assert ("mfa.otp.delivery_failed", "failure") in audit_types(bridge.db)
     bridge.clock.advance(60)
     assert bridge.post("/mfa/otp/resend", {"csrf_token": csrf(page)}).status_code == 200  # retry works
+
+
+def test_portal_demanding_the_app_level_steps_an_email_session_up_to_the_authenticator(
+    bridge: Bridge, mailbox: Mailbox
+) -> None:
+    _with_method(bridge, "rae@example.com", "email")
+    page = bridge.login("rae@example.com", prompt="login").page
+    assert page is not None
+    signed_in = bridge.follow(bridge.post("/mfa/otp", {"csrf_token": csrf(page), "code": mailbox.last_code()}))
+    first = redeem(bridge, signed_in.params["code"])
+    assert first["acr"] == "urn:idp-bridge:loa:mfa-sent-code"
+    # A portal content with any second factor gets single sign-on from this session.
+    sso = bridge.login("rae@example.com", acr_values="urn:idp-bridge:loa:mfa-sent-code")
+    assert "code" in sso.params and redeem(bridge, sso.params["code"])["sid"] == first["sid"]
+    # One demanding the authenticator app's level steps the session up to the app (enrolled now), not to email.
+    mails = len(mailbox.messages)
+    result = bridge.login("rae@example.com", acr_values="urn:idp-bridge:loa:2")
+    assert result.page is not None and "Set up two-factor authentication" in result.page.text, result.steps
+    assert len(mailbox.messages) == mails  # no email code offered for this step-up
+    token = csrf(result.page)
+    refused = bridge.post("/mfa/otp", {"csrf_token": token, "code": "123456"})
+    assert refused.status_code == 400
+    secret = secret_of(result.page)
+    assert bridge.post("/mfa/enroll", {"csrf_token": token, "code": bridge.totp_at(secret)}).status_code == 200
+    done = bridge.follow(bridge.post("/mfa/complete", {"csrf_token": token}))
+    claims = redeem(bridge, done.params["code"])
+    assert (claims["acr"], claims["amr"], claims["sid"]) == ("urn:idp-bridge:loa:2", ["otp", "mfa"], first["sid"])
+
+
+def test_discovery_lists_the_sent_code_level(bridge: Bridge) -> None:
+    supported = bridge.client.get("/.well-known/openid-configuration").json()["acr_values_supported"]
+    assert "urn:idp-bridge:loa:mfa-sent-code" in supported and "urn:idp-bridge:loa:2" in supported
