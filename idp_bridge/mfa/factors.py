@@ -12,7 +12,15 @@ from idp_bridge.mfa.otp_delivery import DeliveryFailed, mask_email, mask_phone, 
 from idp_bridge.mfa.secret_box import SecretBoxError
 from idp_bridge.mfa.services import MFAServices
 from idp_bridge.store.protocol.core import Store
-from idp_bridge.store.records.mfa import OTPChallenge, OTPCheck, OTPDelivery, RecoveryCodeUse, TOTPAuthenticator
+from idp_bridge.store.records.mfa import (
+    OTPChallenge,
+    OTPCheck,
+    OTPDelivery,
+    OTPSendClaim,
+    OTPSendLimits,
+    RecoveryCodeUse,
+    TOTPAuthenticator,
+)
 from policies.mfa_attempts import is_locked, wait_seconds
 
 
@@ -156,12 +164,27 @@ class Sent:
     challenge: OTPChallenge | None
     destination: str  # masked
     failure: str | None = None
+    refused: OTPSendClaim | None = None  # a send cap held: nothing was sent
+
+
+def send_limits(mfa: MFAServices) -> OTPSendLimits:
+    config = mfa.config
+    return OTPSendLimits(
+        window_seconds=config.otp_send_window_seconds, per_account=config.otp_max_sends_per_account,
+        per_ip=config.otp_max_sends_per_ip, overall=config.otp_max_sends_global,
+        min_interval_seconds=config.otp_resend_cooldown_seconds,
+    )  # fmt: skip
 
 
 async def send_otp(
-    mfa: MFAServices, store: Store, user_id: str, channel: str, to: str, now: float
+    mfa: MFAServices, store: Store, user_id: str, channel: str, to: str, now: float, ip: str
 ) -> Sent:
-    """Make, store and deliver a new email/SMS code (replacing any earlier one); log the delivery, never the code."""
+    """Make, store and deliver a new email/SMS code (replacing any earlier one) unless a send cap holds (then
+    nothing is sent or replaced); log the delivery, never the code."""
+    masked = mask_email(to) if channel == "email" else mask_phone(to)
+    claim = await store.claim_otp_send(user_id, ip, now, send_limits(mfa))
+    if not claim.allowed:
+        return Sent(None, masked, refused=claim)
     code = new_code()
     challenge_id = secrets.token_urlsafe(16)
     config = mfa.config
@@ -171,7 +194,6 @@ async def send_otp(
     )  # fmt: skip
     await store.put_otp_challenge(challenge)
     minutes = max(1, config.otp_lifetime_seconds // 60)
-    masked = mask_email(to) if channel == "email" else mask_phone(to)
     failure: str | None = None
     try:
         if channel == "email" and config.email is not None:

@@ -23,7 +23,7 @@ from idp_bridge.mfa.factors import (
 )
 from idp_bridge.mfa.methods import METHOD_NAMES, destination, effective_method
 from idp_bridge.mfa.pages import fresh_factor
-from idp_bridge.mfa.pages.common import read_form, verdict_message
+from idp_bridge.mfa.pages.common import read_form, retry_later, verdict_message
 from idp_bridge.mfa.pages.login import codes_page, enrollment_page
 from idp_bridge.mfa.services import MFAServices, mfa_services
 from idp_bridge.roles.effective import technician_mfa
@@ -171,6 +171,10 @@ async def send_code(bridge: Bridge, mfa: MFAServices, request: Request, session:
     sent = await fresh_factor.send_code(bridge, mfa, request, user, now)
     if sent is None:
         return await _page(bridge, mfa, session, user, now, status=400, error="Your method does not use sent codes.")
+    if sent.refused is not None:
+        page = await _page(bridge, mfa, session, user, now, status=429,
+                           error=f"You can request a new code in {sent.refused.retry_after} seconds.")  # fmt: skip
+        return retry_later(page, sent.refused.retry_after)
     if sent.failure is not None or sent.challenge is None:
         return await _page(bridge, mfa, session, user, now, status=502,
                            error="The code could not be sent. Try again in a moment, or contact your security team.")

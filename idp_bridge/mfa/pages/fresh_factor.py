@@ -9,6 +9,7 @@ from idp_bridge.bridge import Bridge
 from idp_bridge.mfa import recovery_codes, totp
 from idp_bridge.mfa.factors import Check, Sent, Verdict, check_otp, check_recovery_code, check_totp, send_otp
 from idp_bridge.mfa.methods import destination, effective_method
+from idp_bridge.mfa.pages.common import audit_send, client_ip
 from idp_bridge.mfa.services import MFAServices
 from idp_bridge.store.records.core import User
 
@@ -57,10 +58,7 @@ async def send_code(bridge: Bridge, mfa: MFAServices, request: Request, user: Us
     if kind not in ("email", "sms"):
         return None
     settings = await bridge.store.get_mfa_settings(user.id)
-    sent = await send_otp(mfa, bridge.store, user.id, kind, destination(settings, user, kind) or "", now)
-    await bridge.auditor.record(
-        "mfa.otp.sent" if sent.failure is None else "mfa.otp.delivery_failed",
-        "success" if sent.failure is None else "failure", request=request, user_id=user.id, channel=kind,
-        destination=sent.destination, detail=sent.failure, purpose="account",
-    )  # fmt: skip
+    to = destination(settings, user, kind) or ""
+    sent = await send_otp(mfa, bridge.store, user.id, kind, to, now, client_ip(request))
+    await audit_send(bridge, request, user.id, kind, sent, purpose="account")
     return sent
