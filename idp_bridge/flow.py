@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from idp_bridge.oidc.assurance import ACR_MULTI_FACTOR, mfa_demanded
+from idp_bridge.oidc.assurance import acr_satisfies, demanded_acr
 from idp_bridge.oidc.errors import PageError
 from idp_bridge.store.records.core import AuthRequest, Session
 from policies.allow_list import AllowListRules, decide_provider, providers_for_portal
@@ -94,11 +94,11 @@ def _may_step_up(request: AuthRequest, session: Session, rules: AllowListRules) 
 def after_authorize(
     request: AuthRequest, session: Session | None, rules: AllowListRules, now: float
 ) -> IssueCode | ErrorToPortal | ChooseProvider | StartUpstream | Refuse | StepUp:
-    demanded = mfa_demanded(request.acr_values)
+    demanded = demanded_acr(request.acr_values)
     satisfied = session is not None and session_satisfies(request, session, rules, now)
-    if session is not None and satisfied and (not demanded or session.acr == ACR_MULTI_FACTOR):
+    if session is not None and satisfied and acr_satisfies(session.acr, demanded):
         return IssueCode(session)
-    if session is not None and demanded and _may_step_up(request, session, rules):
+    if session is not None and demanded is not None and _may_step_up(request, session, rules):
         if request.prompt == "none":
             return ErrorToPortal("interaction_required", "a second factor is required")
         return StepUp("requested_by_portal", session)

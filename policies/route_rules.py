@@ -23,19 +23,22 @@ AMBIGUOUS_PATH = Deny(
 @dataclass(frozen=True)
 class RouteRule:
     """A path prefix (on one host, or any protected host when `host` is None) that needs MFA done at most
-    `mfa_max_age_seconds` ago."""
+    `mfa_max_age_seconds` ago; at one of the `accepted_acr` levels when set (`acr`: the level a step-up asks for)."""
 
     path_prefix: str
     mfa_max_age_seconds: int
     host: str | None = None
+    acr: str | None = None
+    accepted_acr: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
 class SessionEvidence:
-    """What the session proves: its `amr` and when that authentication happened."""
+    """What the session proves: its `amr`, when that authentication happened, and its `acr` level."""
 
     amr: tuple[str, ...]
     auth_time: float
+    acr: str | None = None
 
 
 class AmbiguousPath(ValueError):
@@ -119,8 +122,10 @@ def decide_access(
 
 
 def meets(rule: RouteRule, evidence: SessionEvidence, now: float) -> bool:
-    """Whether the session's authentication included MFA and is at most the rule's age."""
-    return any(m in evidence.amr for m in MFA_METHODS) and now - evidence.auth_time <= rule.mfa_max_age_seconds
+    """Whether the session's authentication included MFA, at a level the rule accepts, at most the rule's age."""
+    level_ok = rule.accepted_acr is None or evidence.acr in rule.accepted_acr
+    fresh = now - evidence.auth_time <= rule.mfa_max_age_seconds
+    return any(m in evidence.amr for m in MFA_METHODS) and level_ok and fresh
 
 
 def step_up_max_age(rules: Sequence[RouteRule], host: str, raw_path: str) -> int | None:

@@ -70,6 +70,11 @@ class MFAConfig(Section):
     otp_lifetime_seconds: Annotated[int, Field(ge=60, le=900)] = 180
     otp_max_attempts: Annotated[int, Field(ge=1, le=10)] = 3
     otp_resend_cooldown_seconds: Annotated[int, Field(ge=0, le=3600)] = 60
+    # Send caps (store-counted, so they hold across workers and instances) over a sliding window.
+    otp_send_window_seconds: Annotated[int, Field(ge=60, le=86400)] = 900
+    otp_max_sends_per_account: Annotated[int, Field(ge=1, le=100)] = 5
+    otp_max_sends_per_ip: Annotated[int, Field(ge=1, le=10000)] = 30
+    otp_max_sends_global: Annotated[int, Field(ge=1, le=1000000)] = 300
     remember_device_days: Annotated[int, Field(ge=0, le=90)] = 30
     remember_device_max: Annotated[int, Field(ge=1, le=50)] = 5
     email: EmailConfig | None = None

@@ -40,6 +40,8 @@ class ForwardAuthRoute(Section):
     path_prefix: str
     mfa_max_age_seconds: Annotated[int, Field(ge=0, le=_DAY)]
     host: str | None = None
+    # The weakest level the route accepts (docs/acr.md): any second factor, or the authenticator app's level.
+    min_acr: Literal["urn:idp-bridge:loa:mfa-sent-code", "urn:idp-bridge:loa:2"] = "urn:idp-bridge:loa:mfa-sent-code"
 
     @field_validator("path_prefix")
     @classmethod

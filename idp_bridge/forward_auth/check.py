@@ -119,7 +119,8 @@ async def check(bridge: Bridge, scope: Scope, send: Send, redirect: bool) -> Non
     entry = await live_session(bridge, token, now, cached=True)
     if entry is None:
         return await _sign_in(bridge, send, target, redirect, headers)
-    if rule is not None and not meets(rule, SessionEvidence(entry.session.amr, entry.session.auth_time), now):
+    live = entry.session
+    if rule is not None and not meets(rule, SessionEvidence(live.amr, live.auth_time, live.acr), now):
         # step-up: the sign-in page knows the rule too
         return await _sign_in(bridge, send, target, redirect, headers, step_up=True)
     await _answer(send, 200, list(entry.raw_headers))

@@ -57,7 +57,8 @@ async def sign_in(request: Request) -> Response:
     token = bridge.session_cookie.read(request)
     entry = await live_session(bridge, token, now, cached=False) if token else None
     session = entry.session if entry is not None else None
-    if session is not None and (rule is None or meets(rule, SessionEvidence(session.amr, session.auth_time), now)):
+    evidence = SessionEvidence(session.amr, session.auth_time, session.acr) if session is not None else None
+    if evidence is not None and (rule is None or meets(rule, evidence, now)):
         return RedirectResponse(target.url, status_code=303, headers=NO_STORE)
     if session is None and token is not None:
         notice = await signed_out_notice(bridge, request, now)
@@ -65,6 +66,6 @@ async def sign_in(request: Request) -> Response:
             return await notice_page(bridge, request, notice, sign_in_url(settings, target))
     return await built_in_sign_in(
         bridge, request, client_id=FORWARD_AUTH_CLIENT_ID, target=target.url, session=session,
-        acr_values=ACR_MULTI_FACTOR if rule is not None else None,
+        acr_values=(rule.acr or ACR_MULTI_FACTOR) if rule is not None else None,
         max_age=rule.mfa_max_age_seconds if rule is not None else None, now=now,
     )  # fmt: skip

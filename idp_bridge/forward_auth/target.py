@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
 from idp_bridge.config.model import Config
+from idp_bridge.oidc.assurance import acr_at_least
 from policies.route_rules import RouteRule
 
 MAX_URI = 4096
@@ -30,7 +31,8 @@ class ForwardAuthSettings:
             protected_hosts=frozenset(h.lower() for h in fa.protected_hosts),
             rules=tuple(
                 RouteRule(path_prefix=r.path_prefix, mfa_max_age_seconds=r.mfa_max_age_seconds,
-                          host=r.host.lower() if r.host else None)
+                          host=r.host.lower() if r.host else None, acr=r.min_acr,
+                          accepted_acr=acr_at_least(r.min_acr))
                 for r in fa.routes.values()
             ),
             sign_in_url=f"{config.server.issuer}/forward-auth/sign-in",

@@ -12,7 +12,7 @@ from typing import Any
 from starlette.requests import Request
 
 from idp_bridge.bridge import Bridge
-from idp_bridge.sessions.end import end_user_sessions
+from idp_bridge.sessions.end import end_session, end_user_sessions
 from idp_bridge.store.records.mfa import TechnicianMFASettings
 
 
@@ -21,6 +21,16 @@ async def sign_out_everywhere(bridge: Bridge, user_id: str, reason: str, request
     ended = await end_user_sessions(bridge, user_id, reason, request)
     await bridge.store.delete_pending_logins(user_id)
     return len(ended)
+
+
+async def end_other_sessions(bridge: Bridge, user_id: str, keep_session_id: str, request: Request | None = None) -> int:
+    """End every live session of the user but the one making the change; returns how many ended."""
+    ended = 0
+    for live in await bridge.store.list_user_sessions(user_id, bridge.clock.now()):
+        if live.id != keep_session_id and await end_session(bridge, live.id, "mfa_changed", request) is not None:
+            ended += 1
+    await bridge.store.delete_pending_logins(user_id)
+    return ended
 
 
 async def save_settings(

@@ -12,7 +12,15 @@ from idp_bridge.mfa.otp_delivery import DeliveryFailed, mask_email, mask_phone, 
 from idp_bridge.mfa.secret_box import SecretBoxError
 from idp_bridge.mfa.services import MFAServices
 from idp_bridge.store.protocol.core import Store
-from idp_bridge.store.records.mfa import OTPChallenge, OTPCheck, OTPDelivery, RecoveryCodeUse, TOTPAuthenticator
+from idp_bridge.store.records.mfa import (
+    OTPChallenge,
+    OTPCheck,
+    OTPDelivery,
+    OTPSendClaim,
+    OTPSendLimits,
+    RecoveryCodeUse,
+    TOTPAuthenticator,
+)
 from policies.mfa_attempts import is_locked, wait_seconds
 
 
@@ -128,14 +136,24 @@ async def issue_recovery_codes(mfa: MFAServices, store: Store, user_id: str, now
     return codes
 
 
+# A re-submission of the code accepted this recently is a double-click, not a guess: refused (it never signs in
+# twice) but not counted toward the lock. Later replays count, as a guess of a leaked, spent code would.
+RECOVERY_REPLAY_GRACE_SECONDS = 10
+
+
 async def check_recovery_code(mfa: MFAServices, store: Store, user_id: str, code: str, now: float) -> Check:
     gate = await _gate(mfa, store, user_id, "recovery", now)
     if gate is not None:
         return gate
-    use = await store.use_recovery_code(user_id, recovery_codes.code_hash(mfa.box, user_id, code), now)
+    code_hash = recovery_codes.code_hash(mfa.box, user_id, code)
+    use = await store.use_recovery_code(user_id, code_hash, now)
     if use is RecoveryCodeUse.OK:
         await store.clear_failures(user_id, "recovery")
         return Check(Verdict.OK, attempts_left=await store.count_recovery_codes(user_id))
+    if use is RecoveryCodeUse.USED:
+        used_at = await store.recovery_code_used_at(user_id, code_hash)
+        if used_at is not None and 0 <= now - used_at <= RECOVERY_REPLAY_GRACE_SECONDS:
+            return Check(Verdict.REPLAYED, failures=(await store.get_failures(user_id, "recovery")).failures)
     return await _failed(
         mfa, store, user_id, "recovery", Verdict.REPLAYED if use is RecoveryCodeUse.USED else Verdict.WRONG, now
     )
@@ -146,12 +164,27 @@ class Sent:
     challenge: OTPChallenge | None
     destination: str  # masked
     failure: str | None = None
+    refused: OTPSendClaim | None = None  # a send cap held: nothing was sent
+
+
+def send_limits(mfa: MFAServices) -> OTPSendLimits:
+    config = mfa.config
+    return OTPSendLimits(
+        window_seconds=config.otp_send_window_seconds, per_account=config.otp_max_sends_per_account,
+        per_ip=config.otp_max_sends_per_ip, overall=config.otp_max_sends_global,
+        min_interval_seconds=config.otp_resend_cooldown_seconds,
+    )  # fmt: skip
 
 
 async def send_otp(
-    mfa: MFAServices, store: Store, user_id: str, channel: str, to: str, now: float
+    mfa: MFAServices, store: Store, user_id: str, channel: str, to: str, now: float, ip: str
 ) -> Sent:
-    """Make, store and deliver a new email/SMS code (replacing any earlier one); log the delivery, never the code."""
+    """Make, store and deliver a new email/SMS code (replacing any earlier one) unless a send cap holds (then
+    nothing is sent or replaced); log the delivery, never the code."""
+    masked = mask_email(to) if channel == "email" else mask_phone(to)
+    claim = await store.claim_otp_send(user_id, ip, now, send_limits(mfa))
+    if not claim.allowed:
+        return Sent(None, masked, refused=claim)
     code = new_code()
     challenge_id = secrets.token_urlsafe(16)
     config = mfa.config
@@ -161,7 +194,6 @@ async def send_otp(
     )  # fmt: skip
     await store.put_otp_challenge(challenge)
     minutes = max(1, config.otp_lifetime_seconds // 60)
-    masked = mask_email(to) if channel == "email" else mask_phone(to)
     failure: str | None = None
     try:
         if channel == "email" and config.email is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from idp_bridge.forward_auth.check import cookie_value
@@ -13,6 +15,7 @@ from idp_bridge.forward_auth.target import (
     target_from_headers,
 )
 from idp_bridge.web.header_values import header_value, list_value
+from tests.bridge_harness import make_config
 
 SETTINGS = ForwardAuthSettings(protected_hosts=frozenset({"app.test", "ops.test:8443"}), rules=(), sign_in_url="x")
 
@@ -108,3 +111,17 @@ def test_header_values_are_printable_and_capped() -> None:
     assert header_value("é" * 1000, limit=10) == "%C3%A9%C3"[:9]  # never a cut escape
     assert list_value(["a,b", "c"]) == "a%2Cb,c"
     assert list_value(["x" * 10, "y" * 10], limit=15) == "x" * 10  # whole items only
+
+
+def test_route_min_acr_becomes_the_levels_the_rule_accepts(tmp_path: Path, upstreams: dict[str, str],
+                                                           key_file: Path) -> None:  # fmt: skip
+    from idp_bridge.config.session_model import ForwardAuthConfig, ForwardAuthRoute
+
+    config = make_config(tmp_path, upstreams, key_file=key_file)
+    routes = {"vault": ForwardAuthRoute(path_prefix="/vault", mfa_max_age_seconds=60, min_acr="urn:idp-bridge:loa:2"),
+              "admin": ForwardAuthRoute(path_prefix="/admin", mfa_max_age_seconds=60)}  # fmt: skip
+    config = config.model_copy(update={"forward_auth": ForwardAuthConfig(protected_hosts=("app.test",), routes=routes)})
+    vault, admin = ForwardAuthSettings.from_config(config).rules
+    assert (vault.acr, vault.accepted_acr) == ("urn:idp-bridge:loa:2", {"urn:idp-bridge:loa:2"})
+    assert admin.acr == "urn:idp-bridge:loa:mfa-sent-code"  # the default: any second factor
+    assert admin.accepted_acr == {"urn:idp-bridge:loa:mfa-sent-code", "urn:idp-bridge:loa:2"}

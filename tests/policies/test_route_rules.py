@@ -131,3 +131,26 @@ def test_decide_access(host: str, path: str, evidence: SessionEvidence, expected
 def test_step_up_max_age() -> None:
     assert step_up_max_age(RULES, "app.test", "/admin/billing") == 60
     assert step_up_max_age(RULES, "app.test", "/") is None
+
+
+APP_LEVEL = "urn:idp-bridge:loa:2"
+SENT_CODE = "urn:idp-bridge:loa:mfa-sent-code"
+APP_ONLY = RouteRule(path_prefix="/vault", mfa_max_age_seconds=600, acr=APP_LEVEL, accepted_acr=frozenset({APP_LEVEL}))
+
+
+@pytest.mark.parametrize(
+    ("evidence", "expected"),
+    [
+        (SessionEvidence(amr=("otp", "mfa"), auth_time=T0 - 10, acr=APP_LEVEL), Allow()),
+        (SessionEvidence(amr=("otp", "mfa"), auth_time=T0 - 10, acr=SENT_CODE), StepUp(("mfa",))),  # email code
+        (SessionEvidence(amr=("sms", "mfa"), auth_time=T0 - 10, acr=SENT_CODE), StepUp(("mfa",))),
+        (SessionEvidence(amr=("otp", "mfa"), auth_time=T0 - 601, acr=APP_LEVEL), StepUp(("mfa",))),  # too old
+    ],
+)
+def test_route_demanding_the_app_level_steps_up_email_and_sms_sessions(evidence: SessionEvidence,
+                                                                        expected: object) -> None:  # fmt: skip
+    assert decide_access(HOSTS, (APP_ONLY,), "app.test", "/vault/x", evidence, T0) == expected
+    # A rule without a level (any second factor) accepts the sent-code session.
+    assert decide_access(HOSTS, (ADMIN,), "app.test", "/admin", evidence, T0) == (
+        Allow() if evidence.auth_time >= T0 - 600 else StepUp(("mfa",))
+    )

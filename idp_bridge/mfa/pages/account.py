@@ -1,6 +1,7 @@
 """/account/mfa: a signed-in technician's own MFA settings: method, authenticator reconfiguration, recovery codes,
 remembered devices, turning MFA off (with confirmation, where policy allows) or on. Saving settings signs the
-technician out everywhere. Forms carry a CSRF token derived from the session."""
+technician out everywhere. Every change that weakens the technician's protection needs the current factor entered
+on its form (mfa.pages.fresh_factor). Forms carry a CSRF token derived from the session."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from idp_bridge.mfa.factors import (
     issue_recovery_codes,
 )
 from idp_bridge.mfa.methods import METHOD_NAMES, destination, effective_method
-from idp_bridge.mfa.pages.common import read_form, verdict_message
+from idp_bridge.mfa.pages import fresh_factor
+from idp_bridge.mfa.pages.common import read_form, retry_later, verdict_message
 from idp_bridge.mfa.pages.login import codes_page, enrollment_page
 from idp_bridge.mfa.services import MFAServices, mfa_services
 from idp_bridge.roles.effective import technician_mfa
@@ -65,7 +67,7 @@ def _account_post(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
 
 
 async def _page(bridge: Bridge, mfa: MFAServices, session: Session, user: User, now: float, *, status: int = 200,
-                error: str | None = None, notice: str | None = None) -> Response:  # fmt: skip
+                error: str | None = None, notice: str | None = None, challenge_id: str = "") -> Response:  # fmt: skip
     settings = await bridge.store.get_mfa_settings(user.id)
     technician = await technician_mfa(bridge.store, settings)
     authenticator = await bridge.store.get_totp(user.id)
@@ -83,6 +85,7 @@ async def _page(bridge: Bridge, mfa: MFAServices, session: Session, user: User, 
         locked=(await bridge.store.get_failures(user.id, "totp")).locked,
         devices=[{"id": d.id, "user_agent": d.user_agent, "created": _day(d.created_at), "expires": _day(d.expires_at)}
                  for d in devices],
+        factor=await fresh_factor.factor_kind(bridge, mfa, user), challenge_id=challenge_id,
     )  # fmt: skip
 
 
@@ -118,6 +121,9 @@ async def set_method(bridge: Bridge, mfa: MFAServices, request: Request, session
             "mfa.settings.rejected", "failure", request=request, user_id=user.id, method=method[:16]
         )
         return await _page(bridge, mfa, session, user, now, status=400, error="That method cannot be chosen.")
+    refused = await _without_factor(bridge, mfa, request, session, user, params, now, "mfa.settings.rejected")
+    if refused is not None:
+        return refused
     await admin.save_settings(bridge, user.id, request=request, method=method)
     await bridge.auditor.record("mfa.settings.changed", "success", request=request, user_id=user.id, method=method)
     return _signed_out(mfa, bridge, "Method saved", f"Your method is now: {METHOD_NAMES[method]}.")
@@ -145,6 +151,37 @@ async def _current_factor(mfa: MFAServices, bridge: Bridge, user: User, raw: str
     return Check(Verdict.WRONG)
 
 
+async def _without_factor(bridge: Bridge, mfa: MFAServices, request: Request, session: Session, user: User,
+                          params: dict[str, str], now: float, event: str) -> Response | None:  # fmt: skip
+    """The refusal page (audited, nothing changed) unless the form carries the technician's current factor."""
+    check = await fresh_factor.prove(bridge, mfa, user, params, now)
+    if check.verdict is Verdict.OK:
+        return None
+    status, message = verdict_message(check, mfa.config.max_failures)
+    await bridge.auditor.record(event, "failure", request=request, user_id=user.id, reason="factor",
+                                verdict=check.verdict.value)  # fmt: skip
+    return await _page(bridge, mfa, session, user, now, status=status, error=f"Nothing was changed. {message}",
+                       challenge_id=params.get(fresh_factor.CHALLENGE_FIELD, ""))  # fmt: skip
+
+
+@_account_post
+async def send_code(bridge: Bridge, mfa: MFAServices, request: Request, session: Session, user: User,
+                    params: dict[str, str], now: float) -> Response:  # fmt: skip
+    """An email/SMS code to confirm a change on this page with (the forms then carry its challenge id)."""
+    sent = await fresh_factor.send_code(bridge, mfa, request, user, now)
+    if sent is None:
+        return await _page(bridge, mfa, session, user, now, status=400, error="Your method does not use sent codes.")
+    if sent.refused is not None:
+        page = await _page(bridge, mfa, session, user, now, status=429,
+                           error=f"You can request a new code in {sent.refused.retry_after} seconds.")  # fmt: skip
+        return retry_later(page, sent.refused.retry_after)
+    if sent.failure is not None or sent.challenge is None:
+        return await _page(bridge, mfa, session, user, now, status=502,
+                           error="The code could not be sent. Try again in a moment, or contact your security team.")
+    return await _page(bridge, mfa, session, user, now, challenge_id=sent.challenge.id,
+                       notice=f"A code was sent to {sent.destination}. Enter it on the form of the change you make.")
+
+
 @_account_post
 async def reset_codes(bridge: Bridge, mfa: MFAServices, request: Request, session: Session, user: User,
                       params: dict[str, str], now: float) -> Response:  # fmt: skip
@@ -155,8 +192,15 @@ async def reset_codes(bridge: Bridge, mfa: MFAServices, request: Request, sessio
                                     verdict=check.verdict.value)  # fmt: skip
         return await _page(bridge, mfa, session, user, now, status=status, error=message)
     codes = await issue_recovery_codes(mfa, bridge.store, user.id, now)
-    await bridge.auditor.record("mfa.recovery_codes.reset", "success", request=request, user_id=user.id)
-    return codes_page(codes, user, mfa, None, "", "Your old recovery codes no longer work.")
+    # Whoever held the old codes may have signed in with one or remembered a device: both end with them.
+    ended = await admin.end_other_sessions(bridge, user.id, session.id, request)
+    forgotten = await bridge.store.delete_remembered_devices(user.id)
+    await bridge.auditor.record("mfa.recovery_codes.reset", "success", request=request, user_id=user.id,
+                                sessions_ended=ended, devices_forgotten=forgotten)  # fmt: skip
+    response = codes_page(codes, user, mfa, None, "", "Your old recovery codes no longer work; your other sessions "
+                          "were signed out and remembered devices forgotten.")  # fmt: skip
+    mfa.device_cookie.clear(response)
+    return response
 
 
 @_account_post
@@ -201,7 +245,12 @@ async def disable(bridge: Bridge, mfa: MFAServices, request: Request, session: S
         return await _page(bridge, mfa, session, user, now, status=403,
                            error="Two-factor authentication is required for your account and cannot be turned off.")
     if params.get("confirm") != "yes":
-        return render("account_mfa_confirm.html", csrf=account_csrf(mfa, session))
+        return render("account_mfa_confirm.html", csrf=account_csrf(mfa, session),
+                      factor=await fresh_factor.factor_kind(bridge, mfa, user),
+                      challenge_id=params.get(fresh_factor.CHALLENGE_FIELD, ""))  # fmt: skip
+    refused = await _without_factor(bridge, mfa, request, session, user, params, now, "mfa.disable.refused")
+    if refused is not None:
+        return refused
     await admin.turn_off(bridge, user.id, request)
     await bridge.auditor.record("mfa.disabled", "success", request=request, user_id=user.id)
     return _signed_out(mfa, bridge, "Two-factor authentication turned off", "Two-factor authentication is off.")

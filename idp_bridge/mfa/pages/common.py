@@ -4,14 +4,17 @@
 from __future__ import annotations
 
 import hmac
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from idp_bridge.bridge import Bridge
-from idp_bridge.mfa.factors import Check, Verdict
+from idp_bridge.mfa.factors import Check, Sent, Verdict
+from idp_bridge.mfa.methods import method_for
 from idp_bridge.mfa.services import MFAServices
-from idp_bridge.store.records.core import secret_hash
+from idp_bridge.oidc.assurance import demanded_acr
+from idp_bridge.store.records.core import User, secret_hash
 from idp_bridge.store.records.mfa import PendingLogin
 from idp_bridge.web.pages import error_page
 from idp_bridge.web.request_params import ParameterError, form_params
@@ -34,6 +37,40 @@ async def load_pending(bridge: Bridge, mfa: MFAServices, request: Request, now: 
             f"This sign-in is unknown or has expired (sign-ins must be finished within a few minutes). {RESTART}",
         )  # fmt: skip
     return pending
+
+
+async def pending_method(bridge: Bridge, mfa: MFAServices, pending: PendingLogin, user: User, now: float) -> str:
+    """The second factor this pending login asks for: the technician's method, or the authenticator app when the
+    portal's (or forward-auth route's) `acr_values` demand more than an email or SMS code gives."""
+    settings = await bridge.store.get_mfa_settings(user.id)
+    auth_request = await bridge.store.get_auth_request(pending.auth_request_id, now)
+    return method_for(mfa, settings, user, demanded_acr(auth_request.acr_values) if auth_request else None)
+
+
+def client_ip(request: Request) -> str:
+    """The address the send caps count per IP (the proxy's forwarded address where uvicorn trusts it)."""
+    return request.client.host if request.client is not None else ""
+
+
+async def audit_send(bridge: Bridge, request: Request, user_id: str, channel: str, sent: Sent, **extra: Any) -> None:
+    """One audit event per send attempt: sent, delivery failed, or refused by a send cap (never the code)."""
+    if sent.refused is not None:
+        await bridge.auditor.record(
+            "mfa.otp.send_refused", "denied", request=request, user_id=user_id, channel=channel,
+            limit=sent.refused.limit, retry_after=sent.refused.retry_after, **extra,
+        )  # fmt: skip
+        return
+    await bridge.auditor.record(
+        "mfa.otp.sent" if sent.failure is None else "mfa.otp.delivery_failed",
+        "success" if sent.failure is None else "failure", request=request, user_id=user_id, channel=channel,
+        destination=sent.destination, detail=sent.failure, **extra,
+    )  # fmt: skip
+
+
+def retry_later(response: Response, seconds: int) -> Response:
+    """A 429's Retry-After (RFC 9110 §10.2.3), in whole seconds."""
+    response.headers["Retry-After"] = str(max(1, seconds))
+    return response
 
 
 def csrf_matches(expected: str, given: str | None) -> bool:

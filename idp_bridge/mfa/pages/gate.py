@@ -12,9 +12,10 @@ from idp_bridge.bridge import Bridge
 from idp_bridge.flow import SignIn, after_first_factor
 from idp_bridge.mfa import remembered_devices
 from idp_bridge.mfa.factors import send_otp
-from idp_bridge.mfa.methods import destination, effective_method
+from idp_bridge.mfa.methods import destination, method_for
+from idp_bridge.mfa.pages.common import audit_send, client_ip
 from idp_bridge.mfa.services import MFAServices, mfa_services
-from idp_bridge.oidc.assurance import local_factor_assurance, mfa_demanded, upstream_assurance
+from idp_bridge.oidc.assurance import demanded_acr, local_factor_assurance, mfa_demanded, upstream_assurance
 from idp_bridge.roles.effective import technician_mfa
 from idp_bridge.sessions.browser import redirect_with_code, set_session_cookie, start_session, step_up_in_place
 from idp_bridge.sessions.limits import identity_facts
@@ -108,16 +109,13 @@ async def begin_step_up(
     )  # fmt: skip
     await bridge.store.put_pending_login(pending)
     settings = await bridge.store.get_mfa_settings(user.id)
-    method = effective_method(mfa, settings, user)
+    method = method_for(mfa, settings, user, demanded_acr(auth_request.acr_values))
     if method in ("email", "sms"):
-        sent = await send_otp(mfa, bridge.store, user.id, method, destination(settings, user, method) or "", now)
+        to = destination(settings, user, method) or ""
+        sent = await send_otp(mfa, bridge.store, user.id, method, to, now, client_ip(request))
         if sent.challenge is not None:
             await bridge.store.set_pending_challenge(pending.token_hash, sent.challenge.id)
-        await bridge.auditor.record(
-            "mfa.otp.sent" if sent.failure is None else "mfa.otp.delivery_failed",
-            "success" if sent.failure is None else "failure", request=request, user_id=user.id, channel=method,
-            destination=sent.destination, detail=sent.failure,
-        )  # fmt: skip
+        await audit_send(bridge, request, user.id, method, sent)  # a capped send: the page says when to ask again
     response = RedirectResponse("/mfa", status_code=303, headers=NO_STORE)
     mfa.pending_cookie.set(response, token, max_age=bridge.config.sessions.login_timeout_seconds)
     return response

@@ -8,9 +8,8 @@ from starlette.responses import Response
 
 from idp_bridge.bridge import Bridge
 from idp_bridge.mfa import recovery_codes, totp
-from idp_bridge.mfa.factors import pending_enrollment
-from idp_bridge.mfa.methods import effective_method
-from idp_bridge.mfa.pages.common import load_pending
+from idp_bridge.mfa.factors import pending_enrollment, send_limits
+from idp_bridge.mfa.pages.common import client_ip, load_pending, pending_method
 from idp_bridge.mfa.services import MFAServices, mfa_services
 from idp_bridge.store.records.core import User
 from idp_bridge.store.records.mfa import PendingLogin
@@ -26,7 +25,7 @@ async def show(request: Request) -> Response:
     pending = await load_pending(bridge, mfa, request, now)
     if isinstance(pending, Response):
         return pending
-    return await render_stage(bridge, mfa, pending, now)
+    return await render_stage(bridge, mfa, pending, now, ip=client_ip(request))
 
 
 async def enrollment_page(
@@ -54,7 +53,9 @@ def codes_page(
 async def render_stage(
     bridge: Bridge, mfa: MFAServices, pending: PendingLogin, now: float, *, status: int = 200,
     error: str | None = None, notice: str | None = None, time_hint: bool = False, recovery_open: bool = False,
+    ip: str = "",
 ) -> Response:  # fmt: skip
+    """`ip`: the client's, for telling when the next email/SMS code may be requested (the per-IP cap)."""
     user = await bridge.store.get_user(pending.user_id)
     if user is None or user.disabled:
         return error_page(403, "Account disabled", "Your account is disabled. Contact your security team.")
@@ -71,16 +72,17 @@ async def render_stage(
             left = await bridge.store.count_recovery_codes(user.id)
             return render("mfa_recovered.html", codes_left=left, csrf=pending.csrf_token)
         return render("mfa_continue.html", csrf=pending.csrf_token)
-    settings = await bridge.store.get_mfa_settings(user.id)
-    method = effective_method(mfa, settings, user)
+    method = await pending_method(bridge, mfa, pending, user, now)
     remember_days = mfa.config.remember_device_days
     if method in ("email", "sms"):
         challenge = await bridge.store.get_otp_challenge(pending.challenge_id) if pending.challenge_id else None
         deliveries = await bridge.store.list_otp_deliveries(user.id, limit=1) if challenge else []
         if deliveries and deliveries[0].outcome == "failed" and error is None:
             error = "The code could not be sent. Request a new code, or contact your security team."
+        wait = await bridge.store.otp_send_wait(user.id, ip, now, send_limits(mfa))
         return render(
             "mfa_otp.html", status=status, csrf=pending.csrf_token, error=error, notice=notice, time_hint=False,
+            next_send_in=0 if wait.allowed else wait.retry_after,
             channel_name=CHANNEL_NAMES[method], destination=deliveries[0].destination if deliveries else None,
             minutes=max(1, mfa.config.otp_lifetime_seconds // 60), remember_days=remember_days,
         )  # fmt: skip

@@ -26,5 +26,6 @@ ACCOUNT_ROUTES = [
     Route("/account/mfa/reconfigure/confirm", account.confirm_reconfigure, methods=["POST"]),
     Route("/account/mfa/disable", account.disable, methods=["POST"]),
     Route("/account/mfa/enable", account.enable, methods=["POST"]),
+    Route("/account/mfa/send-code", account.send_code, methods=["POST"]),
 ]
 MFA_ROUTES += ACCOUNT_ROUTES

@@ -21,8 +21,16 @@ from idp_bridge.mfa.factors import (
     pending_enrollment,
     send_otp,
 )
-from idp_bridge.mfa.methods import destination, effective_method
-from idp_bridge.mfa.pages.common import load_pending, read_form, verdict_message
+from idp_bridge.mfa.methods import destination
+from idp_bridge.mfa.pages.common import (
+    audit_send,
+    client_ip,
+    load_pending,
+    pending_method,
+    read_form,
+    retry_later,
+    verdict_message,
+)
 from idp_bridge.mfa.pages.gate import finish_login
 from idp_bridge.mfa.pages.login import codes_page, render_stage
 from idp_bridge.mfa.services import MFAServices, mfa_services
@@ -124,8 +132,9 @@ async def verify_otp(bridge: Bridge, mfa: MFAServices, request: Request, pending
     code = totp.normalize_code(params.get("code", ""))
     if code is None:
         return await _bad_format(bridge, mfa, request, pending, now, "Enter the 6 digits of the code we sent you.")
-    settings = await bridge.store.get_mfa_settings(user.id)
-    method = effective_method(mfa, settings, user)
+    method = await pending_method(bridge, mfa, pending, user, now)
+    if method not in ("email", "sms"):  # e.g. the portal demands the authenticator app's level
+        return await _bad_format(bridge, mfa, request, pending, now, "This sign-in needs your authenticator app.")
     check = await check_otp(mfa, bridge.store, user.id, method, pending.challenge_id, code, now)
     if check.verdict is not Verdict.OK:
         return await _refused(bridge, mfa, request, pending, check, method, now)
@@ -137,25 +146,19 @@ async def verify_otp(bridge: Bridge, mfa: MFAServices, request: Request, pending
 async def resend_otp(bridge: Bridge, mfa: MFAServices, request: Request, pending: PendingLogin, user: User,
                      params: dict[str, str], now: float) -> Response:  # fmt: skip
     settings = await bridge.store.get_mfa_settings(user.id)
-    method = effective_method(mfa, settings, user)
+    method = await pending_method(bridge, mfa, pending, user, now)
     if method not in ("email", "sms"):
         return await _bad_format(bridge, mfa, request, pending, now, "Your method does not use sent codes.")
-    previous = await bridge.store.get_otp_challenge(pending.challenge_id) if pending.challenge_id else None
-    if previous is not None:
-        wait = int(previous.created_at + mfa.config.otp_resend_cooldown_seconds - now + 0.999)
-        if wait > 0:
-            await bridge.auditor.record("mfa.otp.resend_too_soon", "failure", request=request, user_id=user.id)
-            return await render_stage(
-                bridge, mfa, pending, now, status=429, error=f"You can request a new code in {wait} seconds."
-            )
-    sent = await send_otp(mfa, bridge.store, user.id, method, destination(settings, user, method) or "", now)
+    to = destination(settings, user, method) or ""
+    sent = await send_otp(mfa, bridge.store, user.id, method, to, now, client_ip(request))
+    await audit_send(bridge, request, user.id, method, sent, resend=True)
+    if sent.refused is not None:  # the resend cooldown or a send cap: nothing sent, the earlier code still works
+        wait = sent.refused.retry_after
+        page = await render_stage(bridge, mfa, pending, now, status=429, ip=client_ip(request),
+                                  error=f"You can request a new code in {wait} seconds.")  # fmt: skip
+        return retry_later(page, wait)
     if sent.challenge is not None:
         await bridge.store.set_pending_challenge(pending.token_hash, sent.challenge.id)
-    await bridge.auditor.record(
-        "mfa.otp.sent" if sent.failure is None else "mfa.otp.delivery_failed",
-        "success" if sent.failure is None else "failure", request=request, user_id=user.id, channel=method,
-        destination=sent.destination, detail=sent.failure, resend=True,
-    )  # fmt: skip
     refreshed = await bridge.store.get_pending_login(pending.token_hash, now) or pending
     if sent.failure is not None:
         return await render_stage(

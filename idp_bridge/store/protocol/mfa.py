@@ -15,6 +15,8 @@ from idp_bridge.store.records.mfa import (
     OTPAttempt,
     OTPChallenge,
     OTPDelivery,
+    OTPSendClaim,
+    OTPSendLimits,
     PendingLogin,
     RecoveryCodeUse,
     RememberedDevice,
@@ -79,6 +81,9 @@ class MFAStore(Protocol):
     async def count_recovery_codes(self, user_id: str) -> int:
         """Unused codes left."""
 
+    async def recovery_code_used_at(self, user_id: str, code_hash: str) -> float | None:
+        """When this code of the current set was used; None when unused or not in the set."""
+
     async def delete_recovery_codes(self, user_id: str) -> None: ...
 
     # -- email / SMS one-time codes ----------------------------------------------------------------
@@ -97,6 +102,14 @@ class MFAStore(Protocol):
 
     async def list_otp_deliveries(self, user_id: str | None = None, limit: int = 100) -> Sequence[OTPDelivery]:
         """Newest first."""
+
+    async def claim_otp_send(self, user_id: str, ip: str, now: float, limits: OTPSendLimits) -> OTPSendClaim:
+        """Atomically: unless a cap of `limits` is reached (sends recorded in the window by this account, by this IP,
+        by everyone; or this account's last send too recent), record a send now and allow it; else refuse with the
+        seconds until the blocking cap frees a slot. N concurrent callers never exceed a cap, across processes."""
+
+    async def otp_send_wait(self, user_id: str, ip: str, now: float, limits: OTPSendLimits) -> OTPSendClaim:
+        """What claim_otp_send would answer now, recording nothing (to tell the technician when to ask)."""
 
     # -- remembered devices ------------------------------------------------------------------------
     async def put_remembered_device(self, device: RememberedDevice, keep: int) -> None:

@@ -141,3 +141,25 @@ class PendingLogin:
     factor_at: float | None = None
     factor_method: str | None = None
     identity: SessionIdentity | None = None
+
+
+@dataclass(frozen=True)
+class OTPSendLimits:
+    """Caps on sending email/SMS codes, over a sliding window of `window_seconds`: per account, per client IP and
+    over all accounts; and the least time between two sends to one account."""
+
+    window_seconds: int
+    per_account: int
+    per_ip: int
+    overall: int
+    min_interval_seconds: int = 0
+
+
+@dataclass(frozen=True)
+class OTPSendClaim:
+    """Whether a code may be sent now; if not, which cap holds (`interval`, `account`, `ip`, `overall`) and in how
+    many seconds a send is possible again."""
+
+    allowed: bool
+    limit: str | None = None
+    retry_after: int = 0

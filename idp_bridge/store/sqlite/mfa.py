@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
@@ -15,6 +16,8 @@ from idp_bridge.store.records.mfa import (
     OTPChallenge,
     OTPCheck,
     OTPDelivery,
+    OTPSendClaim,
+    OTPSendLimits,
     PendingLogin,
     RecoveryCodeUse,
     RememberedDevice,
@@ -38,6 +41,29 @@ def _pending(row: sqlite3.Row) -> PendingLogin:
     values["factor_amr"] = tuple(json.loads(values["factor_amr"]))
     values["identity"] = identity_from_json(values["identity"]) if values["identity"] is not None else None
     return PendingLogin(**values)
+
+
+def _wait(at: float | None, after: float, now: float) -> int:
+    """Whole seconds until `at + after` (at least 1 while it is still ahead)."""
+    return max(1, math.ceil(at + after - now)) if at is not None else 1
+
+
+def _send_claim(conn: sqlite3.Connection, user_id: str, ip: str, now: float, limits: OTPSendLimits) -> OTPSendClaim:
+    since = now - limits.window_seconds
+    last = conn.execute("SELECT max(at) FROM otp_sends WHERE user_id = ?", (user_id,)).fetchone()[0]
+    if last is not None and now - last < limits.min_interval_seconds:
+        return OTPSendClaim(False, "interval", _wait(last, limits.min_interval_seconds, now))
+    scopes = (("account", "user_id = ? AND", (user_id,), limits.per_account),
+              ("ip", "ip = ? AND", (ip,), limits.per_ip), ("overall", "", (), limits.overall))  # fmt: skip
+    for name, where, params, cap in scopes:
+        # The send that must leave the window before another fits: the cap-th newest.
+        row = conn.execute(
+            f"SELECT at FROM otp_sends WHERE {where} at > ? ORDER BY at DESC LIMIT 1 OFFSET ?",  # noqa: S608
+            (*params, since, cap - 1),
+        ).fetchone()
+        if row is not None:
+            return OTPSendClaim(False, name, _wait(row[0], limits.window_seconds, now))
+    return OTPSendClaim(True)
 
 
 class SQLiteMFAMixin:
@@ -178,6 +204,12 @@ class SQLiteMFAMixin:
         )
         return 0 if row is None else int(row["n"])
 
+    async def recovery_code_used_at(self, user_id: str, code_hash: str) -> float | None:
+        row = self._fetchone(
+            "SELECT used_at FROM recovery_codes WHERE user_id = ? AND code_hash = ?", (user_id, code_hash)
+        )
+        return None if row is None or row["used_at"] is None else float(row["used_at"])
+
     async def delete_recovery_codes(self, user_id: str) -> None:
         self._write("DELETE FROM recovery_codes WHERE user_id = ?", (user_id,))
 
@@ -230,6 +262,17 @@ class SQLiteMFAMixin:
                 "SELECT * FROM otp_deliveries WHERE user_id = ? ORDER BY at DESC, rowid DESC LIMIT ?", (user_id, limit)
             )
         return [OTPDelivery(**{k: row[k] for k in row.keys()}) for row in rows]  # noqa: SIM118
+
+    async def claim_otp_send(self, user_id: str, ip: str, now: float, limits: OTPSendLimits) -> OTPSendClaim:
+        with self._transaction() as conn:  # BEGIN IMMEDIATE: the count and the insert are one step for all writers
+            claim = _send_claim(conn, user_id, ip, now, limits)
+            if claim.allowed:
+                conn.execute("INSERT INTO otp_sends (at, user_id, ip) VALUES (?, ?, ?)", (now, user_id, ip))
+            return claim
+
+    async def otp_send_wait(self, user_id: str, ip: str, now: float, limits: OTPSendLimits) -> OTPSendClaim:
+        with self._transaction() as conn:
+            return _send_claim(conn, user_id, ip, now, limits)
 
     # -- remembered devices ------------------------------------------------------------------------
     async def put_remembered_device(self, device: RememberedDevice, keep: int) -> None:

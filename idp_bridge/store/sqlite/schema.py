@@ -235,6 +235,15 @@ MFA_DDL: tuple[str, ...] = (
         detail TEXT
     )""",
     "CREATE INDEX IF NOT EXISTS otp_deliveries_user_at ON otp_deliveries (user_id, at)",
+    # One row per email/SMS code sent, for the send caps (store.sqlite.mfa claim_otp_send); purged after a day.
+    """CREATE TABLE IF NOT EXISTS otp_sends (
+        at REAL NOT NULL,
+        user_id TEXT NOT NULL,
+        ip TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS otp_sends_at ON otp_sends (at)",
+    "CREATE INDEX IF NOT EXISTS otp_sends_user_at ON otp_sends (user_id, at)",
+    "CREATE INDEX IF NOT EXISTS otp_sends_ip_at ON otp_sends (ip, at)",
     """CREATE TABLE IF NOT EXISTS remembered_devices (
         id TEXT PRIMARY KEY,
         token_hash TEXT NOT NULL UNIQUE,
@@ -276,6 +285,7 @@ MFA_PURGE: tuple[str, ...] = (
     "DELETE FROM otp_challenges WHERE expires_at <= :now",
     "DELETE FROM remembered_devices WHERE expires_at <= :now",
     "DELETE FROM pending_logins WHERE expires_at <= :now",
+    "DELETE FROM otp_sends WHERE at <= :now - 86400",  # the longest send window (mfa.otp_send_window_seconds)
 )
 
 # --- administration (store.sqlite.admin) ---

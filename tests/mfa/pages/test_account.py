@@ -113,7 +113,9 @@ def _method_change_signs_out_everywhere(bridge: Bridge) -> None:
     _, token = _settings(bridge)
     refused = bridge.post("/account/mfa/method", {"csrf_token": token, "method": "email"})  # not offered here
     assert refused.status_code == 400 and live_sessions(bridge.db) == 2
-    saved = bridge.post("/account/mfa/method", {"csrf_token": token, "method": "totp"})
+    bridge.clock.advance(30)  # a fresh time step confirms the change
+    saved = bridge.post("/account/mfa/method", {"csrf_token": token, "method": "totp",
+                                                "factor_code": bridge.totp_at(secret, 1)})  # fmt: skip
     assert saved.status_code == 200 and "signed out everywhere" in saved.text
     assert live_sessions(bridge.db) == 0
     second.driver.close()
@@ -137,12 +139,13 @@ def test_remembered_devices_are_listed_and_revocable(bridge: Bridge) -> None:
 
 def test_disable_needs_policy_and_confirmation(tmp_path: Path, upstreams: dict[str, str], key_file: Path) -> None:
     with mfa_bridge(mfa_config(tmp_path, upstreams, key_file, technician_may_disable=True)) as bridge:
-        enroll(bridge, "fay")
+        secret, _, _ = enroll(bridge, "fay")
         _, token = _settings(bridge)
         confirm = bridge.post("/account/mfa/disable", {"csrf_token": token})
         assert confirm.status_code == 200 and "Turn off two-factor authentication?" in confirm.text
         assert live_sessions(bridge.db) == 1  # nothing happened yet
-        off = bridge.post("/account/mfa/disable", {"csrf_token": token, "confirm": "yes"})
+        off = bridge.post("/account/mfa/disable", {"csrf_token": token, "confirm": "yes",
+                                                   "factor_code": bridge.totp_at(secret, 1)})  # fmt: skip
         assert off.status_code == 200 and live_sessions(bridge.db) == 0
         assert "code" in bridge.login("fay").params  # no second factor any more
         # An enforced technician cannot turn it off.

@@ -124,6 +124,27 @@ def test_recovery_code_works_once(bridge: Bridge) -> None:
     assert malformed.status_code == 400 and "8 letters and digits" in alert(malformed)
 
 
+def test_recovery_code_double_click_is_refused_without_counting_a_failure(bridge: Bridge) -> None:
+    _, codes, _ = enroll(bridge, "hugo")
+    token = _verify_page(bridge, "hugo")
+    first = bridge.post("/mfa/recovery", {"csrf_token": token, "recovery_code": codes[2]})
+    assert first.status_code == 200 and "9 recovery codes left" in first.text
+    bridge.clock.advance(2)  # the second click of a double-click
+    second = bridge.post("/mfa/recovery", {"csrf_token": token, "recovery_code": codes[2]})
+    assert "location" not in second.headers  # never a second sign-in
+    user_id = bridge.user_id("hugo")
+    assert bridge.call(bridge.store.get_failures, user_id, "recovery").failures == 0
+    assert ("mfa.recovery_code.replayed", "failure") in audit_types(bridge.db)  # still audited
+    bridge.follow(bridge.post("/mfa/complete", {"csrf_token": token}))
+    assert bridge.post("/mfa/complete", {"csrf_token": token}).status_code == 400  # the login finished once
+    # A replay long after the code was accepted is a guess at a spent code: it counts.
+    bridge.clock.advance(60)
+    token = _verify_page(bridge, "hugo")
+    late = bridge.post("/mfa/recovery", {"csrf_token": token, "recovery_code": codes[2]})
+    assert late.status_code == 400 and "already used" in alert(late)
+    assert bridge.call(bridge.store.get_failures, user_id, "recovery").failures == 1
+
+
 @pytest.mark.parametrize(
     ("data", "status", "text"),
     [

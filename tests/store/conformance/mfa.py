@@ -17,6 +17,8 @@ from idp_bridge.store.records.mfa import (
     OTPChallenge,
     OTPCheck,
     OTPDelivery,
+    OTPSendClaim,
+    OTPSendLimits,
     PendingLogin,
     RecoveryCodeUse,
     RememberedDevice,
@@ -138,6 +140,16 @@ class MFAStoreConformance:
         await store.delete_recovery_codes("u-1")
         assert await store.count_recovery_codes("u-1") == 0
 
+    async def test_recovery_code_used_at_says_when_a_code_of_the_set_was_used(self, store: Store) -> None:
+        await store.replace_recovery_codes("u-1", ["r1", "r2"], T0)
+        assert await store.recovery_code_used_at("u-1", "r1") is None  # unused
+        assert await store.use_recovery_code("u-1", "r1", T0 + 5) is RecoveryCodeUse.OK
+        assert await store.recovery_code_used_at("u-1", "r1") == T0 + 5
+        assert await store.recovery_code_used_at("u-2", "r1") is None  # another user's
+        assert await store.recovery_code_used_at("u-1", "zz") is None  # not in the set
+        await store.replace_recovery_codes("u-1", ["n1"], T0 + 9)
+        assert await store.recovery_code_used_at("u-1", "r1") is None  # the old set is gone
+
     # -- one-time codes ----------------------------------------------------------------------------
     async def test_otp_wrong_entries_then_exhausted(self, store: Store) -> None:
         await store.put_otp_challenge(CHALLENGE)
@@ -169,6 +181,29 @@ class MFAStoreConformance:
         log = await store.list_otp_deliveries("u-1")
         assert [(d.id, d.outcome, d.detail) for d in log] == [("dl-1", "failed", "HTTP 503"), ("dl-0", "sent", None)]
         assert len(await store.list_otp_deliveries()) == 3
+
+    # -- email / SMS send caps ---------------------------------------------------------------------
+    async def test_otp_send_caps_per_account_ip_and_overall_over_a_sliding_window(self, store: Store) -> None:
+        limits = OTPSendLimits(window_seconds=900, per_account=2, per_ip=3, overall=4, min_interval_seconds=60)
+        assert await store.claim_otp_send("u-1", "10.0.0.1", T0, limits) == OTPSendClaim(True)
+        assert await store.claim_otp_send("u-1", "10.0.0.1", T0 + 30, limits) == OTPSendClaim(False, "interval", 30)
+        assert await store.claim_otp_send("u-1", "10.0.0.1", T0 + 60, limits) == OTPSendClaim(True)
+        # The account's cap: the oldest of its 2 sends leaves the window at T0 + 900.
+        assert await store.claim_otp_send("u-1", "10.0.0.9", T0 + 200, limits) == OTPSendClaim(False, "account", 700)
+        # The IP's cap (3, over all accounts), then the overall cap (4) from anywhere.
+        assert (await store.claim_otp_send("u-2", "10.0.0.1", T0 + 200, limits)).allowed
+        assert await store.claim_otp_send("u-3", "10.0.0.1", T0 + 300, limits) == OTPSendClaim(False, "ip", 600)
+        assert (await store.claim_otp_send("u-3", "10.0.0.2", T0 + 300, limits)).allowed
+        assert await store.claim_otp_send("u-4", "10.0.0.3", T0 + 300, limits) == OTPSendClaim(False, "overall", 600)
+        # Peeking records nothing; refusals were not recorded either.
+        assert await store.otp_send_wait("u-4", "10.0.0.3", T0 + 300, limits) == OTPSendClaim(False, "overall", 600)
+        assert await store.otp_send_wait("u-1", "10.0.0.1", T0 + 960, limits) == OTPSendClaim(True)
+        assert await store.claim_otp_send("u-1", "10.0.0.1", T0 + 960, limits) == OTPSendClaim(True)  # slid out
+
+    async def test_otp_send_caps_hold_under_concurrent_claims(self, store: Store) -> None:
+        limits = OTPSendLimits(window_seconds=900, per_account=100, per_ip=100, overall=3)
+        results = await race(*(store.claim_otp_send(f"u-{i}", f"10.0.0.{i}", T0, limits) for i in range(RACERS)))
+        assert sum(r.allowed for r in results) == 3
 
     # -- remembered devices ------------------------------------------------------------------------
     async def test_devices_capped_per_user_and_revocable(self, store: Store) -> None:
