@@ -115,6 +115,14 @@ def _check_audience(claims: Mapping[str, Any], client_id: str) -> None:
         raise TokenRejected("id_token has several audiences but no 'azp' claim")
     if azp is not None and azp != client_id:
         raise TokenRejected(f"id_token authorized party (azp) '{sanitize(azp)}' is not the client id '{client_id}'")
+    # §3.1.3.7 (3): also reject audiences the bridge does not trust; it trusts its own client id only, so a
+    # token minted for several parties (and replayable at the others) is never accepted, azp or not.
+    untrusted = [a for a in audiences if a != client_id]
+    if untrusted:
+        raise TokenRejected(
+            f"id_token audience {sanitize(', '.join(repr(a) for a in untrusted))} is not trusted: "
+            f"the only audience accepted is the client id '{client_id}'"
+        )
 
 
 def _number(claims: Mapping[str, Any], name: str) -> float | None:

@@ -275,3 +275,10 @@ async def test_unknown_tenant_is_unavailable_with_entras_reason(mimic: MimicEntr
 
 async def test_check_online_is_clean_for_a_good_tenant(mimic: MimicEntra, http: httpx2.AsyncClient) -> None:
     assert await provider_for(mimic, http).check_online() == []
+
+
+async def test_extra_untrusted_audience_is_rejected_even_with_azp(mimic: MimicEntra, http: httpx2.AsyncClient) -> None:
+    """OIDC Core §3.1.3.7 (3): an id_token that also names an audience the bridge does not trust is refused."""
+    mimic.patch.update({"aud": [mimic.client_id, "other"], "azp": mimic.client_id})
+    with pytest.raises(TokenRejected, match="audience 'other' is not trusted"):
+        await login(provider_for(mimic, http), mimic)
