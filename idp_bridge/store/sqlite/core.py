@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -42,6 +43,19 @@ _DUPLICATE_ERRORS = frozenset({sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQL
 # A session is live while not ended, before its absolute expiry and its idle deadline (records.Session).
 _LIVE = "ended_at IS NULL AND expires_at > :now AND last_seen_at + idle_timeout > :now"
 _DELETE_AUTH_REQUEST = "DELETE FROM auth_requests WHERE id = ?"
+
+
+def _create_private(path: str) -> None:
+    """Create the store file owner-only (0600) before SQLite opens it; SQLite gives its -wal and -shm files
+    the database file's mode. An existing file keeps the mode its operator chose."""
+    if path in ("", ":memory:"):
+        return
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise StoreError(f"sqlite store {path!r}: cannot create the file ({exc.strerror})") from None
 
 
 def _store_error(path: str, exc: sqlite3.Error) -> StoreError:
@@ -125,6 +139,7 @@ class SQLiteStore(SQLiteSessionRules, SQLiteMFAMixin, SQLiteAdminMixin):
         if self._conn is not None:
             return
         with self._errors():
+            _create_private(self._path)
             conn = sqlite3.connect(self._path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             try:
                 conn.row_factory = sqlite3.Row
