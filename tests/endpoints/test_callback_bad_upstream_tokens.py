@@ -6,11 +6,14 @@ from tests/providers; the bridge around it is the real app.
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import httpx2
 import pytest
 from joserfc.jwk import RSAKey
 from starlette.testclient import TestClient
@@ -19,9 +22,9 @@ from idp_bridge.app import create_app
 from idp_bridge.clock import FrozenClock
 from providers.base import OIDCSettings
 from providers.oidc import OIDCProvider
-from tests.bridge_harness import BRIDGE_ISSUER, authorize_query, make_config
+from tests.bridge_harness import BRIDGE_ISSUER, authorize_query, error_page_text, make_config
 from tests.providers.fake_oidc_upstream import CLIENT_ID, CLIENT_SECRET, ISSUER, FakeUpstream, unsigned_token
-from tests.store_peek import audit_types, counts
+from tests.store_peek import audit_types, counts, last_audit
 
 NOW = 1_700_000_000.0
 
@@ -99,3 +102,25 @@ def test_bad_upstream_tokens_are_refused_and_create_nothing(
     assert (created["users"], created["sessions"], created["codes"], created["access_tokens"]) == (0, 0, 0, 0)
     assert created["login_flows"] == 0  # the flow was consumed, not left to be replayed
     assert audit_types(db)[-1] == ("login.failed", "failure")
+
+
+def test_an_unreachable_token_endpoint_shows_a_plain_page_with_a_retry_link_and_keeps_the_detail_in_the_audit(
+    client: TestClient, fake: FakeUpstream, tmp_path: Path
+) -> None:
+    def unreachable(request: httpx2.Request) -> httpx2.Response:
+        raise httpx2.ConnectError("connection refused", request=request)
+
+    fake.token_handler = unreachable
+    response = _login(client, fake)
+    assert response.status_code == 502
+    title, message = error_page_text(response)
+    assert title == "Sign-in provider unavailable"
+    assert message == "Corp cannot be reached right now. Please try again in a moment."
+    assert f"{ISSUER}/token" not in response.text and "ConnectError" not in response.text
+    kind, _, detail = last_audit(str(tmp_path / "bridge.sqlite3"))
+    assert kind == "login.failed" and detail["reason"] == "temporarily_unavailable"
+    assert f"{ISSUER}/token" in detail["description"] and "ConnectError" in detail["description"]
+    retry = re.search(r'<a id="retry" class="button" href="([^"]+)"', response.text)
+    assert retry is not None
+    again = client.get(html.unescape(retry.group(1)), follow_redirects=False)  # the portal's request is still open
+    assert again.status_code == 303 and again.headers["location"].startswith(f"{ISSUER}/authorize")
