@@ -26,6 +26,7 @@ import httpx2
 import msal
 import requests
 
+from providers import bounded_json
 from providers.base import (
     CallbackInvalid,
     Clock,
@@ -46,7 +47,7 @@ from providers.entra_token import (
     validate_entra_id_token,
 )
 from providers.jwks import JWKSCache
-from providers.upstream_http import sanitize
+from providers.upstream_http import MAX_BODY_BYTES, sanitize
 
 warnings.filterwarnings("ignore", message=r"response_mode='form_post' is recommended", category=UserWarning)
 
@@ -260,8 +261,9 @@ class EntraProvider:
         if response.status_code == 200:
             return None
         try:
-            description = response.json().get("error_description")
-        except (ValueError, AttributeError):
+            document = bounded_json.loads(response.content, max_bytes=MAX_BODY_BYTES)
+            description = document.get("error_description")
+        except (ValueError, AttributeError):  # bounded_json.JSONLimitError too: the reason is just not shown
             description = None
         return f"discovery document at {url} answered HTTP {response.status_code}" + (
             f" ({sanitize(str(description).splitlines()[0])})" if description else ""

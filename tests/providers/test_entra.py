@@ -26,6 +26,7 @@ from providers.base import (
 from providers.entra import EntraProvider, EntraSettings, acrs_claims_request
 from tests.providers.mimic_base import DELETE
 from tests.providers.mimic_entra import (
+    NESTED_ERROR_TENANT,
     OID_ALICE,
     OID_MALLORY,
     TENANT_A,
@@ -282,3 +283,12 @@ async def test_extra_untrusted_audience_is_rejected_even_with_azp(mimic: MimicEn
     mimic.patch.update({"aud": [mimic.client_id, "other"], "azp": mimic.client_id})
     with pytest.raises(TokenRejected, match="audience 'other' is not trusted"):
         await login(provider_for(mimic, http), mimic)
+
+
+async def test_a_deeply_nested_discovery_error_is_unavailable_not_a_crash(
+    mimic: MimicEntra, http: httpx2.AsyncClient
+) -> None:
+    provider = provider_for(mimic, http, tenant=NESTED_ERROR_TENANT, allowed_tenants=())
+    with pytest.raises(UpstreamUnavailable, match="answered HTTP 400"):
+        await provider.start_login(CALLBACK, LoginOptions())
+    assert any("answered HTTP 400" in p for p in await provider.check_online())
