@@ -38,6 +38,7 @@ from providers.base import (
     UpstreamDenied,
     UpstreamUnavailable,
 )
+from providers.claims import safe_identity
 from providers.discovery import DiscoveryCache
 from providers.entra_token import (
     MULTI_TENANT,
@@ -211,12 +212,13 @@ class EntraProvider:
             max_age=flow.get("max_age"),
         )
         claims = await validate_entra_id_token(id_token, jwks=self._jwks, jwks_uri=metadata.jwks_uri, expect=expect)
-        return entra_identity(
+        identity = entra_identity(
             self._id,
             claims,
             authority_host=self._settings.authority_host.rstrip("/"),
             requested_acrs=self._settings.request_acrs,
         )
+        return safe_identity(identity)
 
     async def check_online(self) -> list[str]:
         """Readable problems with the tenant's discovery document, JWKS and msal's view of the authority."""

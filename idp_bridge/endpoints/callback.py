@@ -92,6 +92,11 @@ async def callback(request: Request) -> Response:
             description=exc.message,
         )  # fmt: skip
 
+    if identity.cut_claims:  # the upstream sent over-long or control-laden claims (providers.claims): say so
+        await bridge.auditor.record(
+            "login.claims_cut", "success", request=request, client_id=auth_request.client_id,
+            provider_id=provider_id, subject=identity.subject, claims=",".join(identity.cut_claims),
+        )  # fmt: skip
     step = after_upstream(auth_request, identity, await bridge.policy.rules())
     if isinstance(step, Refuse):
         await bridge.auditor.record(

@@ -292,3 +292,9 @@ async def test_a_deeply_nested_discovery_error_is_unavailable_not_a_crash(
     with pytest.raises(UpstreamUnavailable, match="answered HTTP 400"):
         await provider.start_login(CALLBACK, LoginOptions())
     assert any("answered HTTP 400" in p for p in await provider.check_online())
+
+
+async def test_a_hostile_name_is_capped_and_cleaned(mimic: MimicEntra, http: httpx2.AsyncClient) -> None:
+    mimic.patch["name"] = "Eve\r\n\u202e" + "e" * 10_000
+    identity = await login(provider_for(mimic, http), mimic)
+    assert identity.name == "Eve " + "e" * 252 and identity.cut_claims == ("name",)

@@ -153,3 +153,9 @@ async def test_extra_untrusted_audience_is_rejected_even_with_azp(mimic: MimicGo
     mimic.patch.update({"aud": [mimic.client_id, "other"], "azp": mimic.client_id})
     with pytest.raises(TokenRejected, match="audience 'other' is not trusted"):
         await login(provider_for(mimic, http), mimic)
+
+
+async def test_a_hostile_name_is_capped_and_cleaned(mimic: MimicGoogle, http: httpx2.AsyncClient) -> None:
+    mimic.patch["name"] = "Eve\r\n\u202e" + "e" * 10_000
+    identity = await login(provider_for(mimic, http), mimic)
+    assert identity.name == "Eve " + "e" * 252 and identity.cut_claims == ("name",)
