@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, StrictBool, field_validator, model_validator
 
 from idp_bridge.config.section import Section, key_path
 
@@ -65,7 +65,7 @@ class MFATrustConfig(Section):
     max_auth_age_seconds: Annotated[int, Field(ge=0, le=86400)] = Field(
         default=3600, description="Upstream auth_time must be at most this old for its MFA to count."
     )
-    accept_missing_auth_time: bool = Field(
+    accept_missing_auth_time: StrictBool = Field(
         default=False, description="Count MFA evidence from a token without auth_time as fresh."
     )
 
