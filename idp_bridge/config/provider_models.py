@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, StrictBool, field_validator, model_validator
 
+from idp_bridge.config.key_material import certificate_problem, pair_problem, private_key_problem
 from idp_bridge.config.section import Section, key_path
 
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -86,10 +87,30 @@ class EntraCertificateConfig(Section):
             raise ValueError("must be 40 hexadecimal characters (a SHA-1 thumbprint)")
         return value
 
+    @field_validator("private_key")
+    @classmethod
+    def _usable_key(cls, value: SecretStr) -> SecretStr:
+        problem = private_key_problem(value.get_secret_value())
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("public_certificate")
+    @classmethod
+    def _certificate(cls, value: SecretStr | None) -> SecretStr | None:
+        problem = None if value is None else certificate_problem(value.get_secret_value())
+        if problem:
+            raise ValueError(problem)
+        return value
+
     @model_validator(mode="after")
     def _one_thumbprint(self) -> EntraCertificateConfig:
         if self.thumbprint is None and self.public_certificate is None:
             raise ValueError("give thumbprint or public_certificate (or both)")
+        if self.public_certificate is not None:
+            problem = pair_problem(self.private_key.get_secret_value(), self.public_certificate.get_secret_value())
+            if problem:
+                raise ValueError(problem)
         return self
 
 
