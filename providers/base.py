@@ -129,6 +129,8 @@ class Identity:
     # "group overage"): then `groups` is empty but NOT "no groups", and a policy that needs groups must refuse.
     roles: tuple[str, ...] = ()
     groups_overage: bool = False
+    # Claims providers.claims.safe_identity cut or cleaned (too long, control or bidi characters); audited.
+    cut_claims: tuple[str, ...] = ()
 
 
 class Provider(Protocol):

@@ -26,6 +26,7 @@ import httpx2
 import msal
 import requests
 
+from providers import bounded_json
 from providers.base import (
     CallbackInvalid,
     Clock,
@@ -37,6 +38,7 @@ from providers.base import (
     UpstreamDenied,
     UpstreamUnavailable,
 )
+from providers.claims import safe_identity
 from providers.discovery import DiscoveryCache
 from providers.entra_token import (
     MULTI_TENANT,
@@ -46,7 +48,7 @@ from providers.entra_token import (
     validate_entra_id_token,
 )
 from providers.jwks import JWKSCache
-from providers.upstream_http import sanitize
+from providers.upstream_http import MAX_BODY_BYTES, sanitize
 
 warnings.filterwarnings("ignore", message=r"response_mode='form_post' is recommended", category=UserWarning)
 
@@ -210,12 +212,13 @@ class EntraProvider:
             max_age=flow.get("max_age"),
         )
         claims = await validate_entra_id_token(id_token, jwks=self._jwks, jwks_uri=metadata.jwks_uri, expect=expect)
-        return entra_identity(
+        identity = entra_identity(
             self._id,
             claims,
             authority_host=self._settings.authority_host.rstrip("/"),
             requested_acrs=self._settings.request_acrs,
         )
+        return safe_identity(identity)
 
     async def check_online(self) -> list[str]:
         """Readable problems with the tenant's discovery document, JWKS and msal's view of the authority."""
@@ -260,8 +263,9 @@ class EntraProvider:
         if response.status_code == 200:
             return None
         try:
-            description = response.json().get("error_description")
-        except (ValueError, AttributeError):
+            document = bounded_json.loads(response.content, max_bytes=MAX_BODY_BYTES)
+            description = document.get("error_description")
+        except (ValueError, AttributeError):  # bounded_json.JSONLimitError too: the reason is just not shown
             description = None
         return f"discovery document at {url} answered HTTP {response.status_code}" + (
             f" ({sanitize(str(description).splitlines()[0])})" if description else ""

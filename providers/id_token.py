@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -11,6 +13,7 @@ from joserfc import jws, jwt
 from joserfc.errors import BadSignatureError, JoseError
 from joserfc.jwk import Key
 
+from providers import bounded_json
 from providers.base import TokenRejected
 from providers.jwks import JWKSCache
 from providers.upstream_http import sanitize
@@ -40,6 +43,7 @@ class TokenHeader:
 
 def read_header(token: str, algorithms: Collection[str]) -> TokenHeader:
     """The unverified header, `alg` checked against the allow-list; `none` and HS* are always refused."""
+    _check_depth(token)
     try:
         header = jws.extract_compact(token.encode("ascii")).headers()
     except (JoseError, ValueError, UnicodeError) as exc:
@@ -60,6 +64,20 @@ def read_header(token: str, algorithms: Collection[str]) -> TokenHeader:
     if kid is not None and not isinstance(kid, str):
         raise TokenRejected("id_token header 'kid' is not a string")
     return TokenHeader(alg=alg, kid=kid)
+
+
+def _check_depth(token: str) -> None:
+    """Header and payload bounded in nesting before joserfc parses them (its parser would overflow its stack)."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise TokenRejected("id_token is not a well-formed signed JWT")
+    for name, part in zip(("header", "payload"), parts[:2], strict=False):
+        try:
+            decoded = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode("utf-8", "replace")
+        except (ValueError, binascii.Error):
+            raise TokenRejected("id_token is not a well-formed signed JWT") from None
+        if bounded_json.too_deep(decoded):
+            raise TokenRejected(f"id_token {name} is nested more than {bounded_json.MAX_DEPTH} levels deep")
 
 
 def verify_signature(token: str, key: Key, alg: str) -> dict[str, Any]:
@@ -115,6 +133,14 @@ def _check_audience(claims: Mapping[str, Any], client_id: str) -> None:
         raise TokenRejected("id_token has several audiences but no 'azp' claim")
     if azp is not None and azp != client_id:
         raise TokenRejected(f"id_token authorized party (azp) '{sanitize(azp)}' is not the client id '{client_id}'")
+    # §3.1.3.7 (3): also reject audiences the bridge does not trust; it trusts its own client id only, so a
+    # token minted for several parties (and replayable at the others) is never accepted, azp or not.
+    untrusted = [a for a in audiences if a != client_id]
+    if untrusted:
+        raise TokenRejected(
+            f"id_token audience {sanitize(', '.join(repr(a) for a in untrusted))} is not trusted: "
+            f"the only audience accepted is the client id '{client_id}'"
+        )
 
 
 def _number(claims: Mapping[str, Any], name: str) -> float | None:

@@ -21,6 +21,7 @@ from providers.base import (
     TokenRejected,
     UpstreamDenied,
 )
+from providers.claims import safe_identity
 from providers.discovery import DiscoveryCache, ProviderMetadata
 from providers.id_token import Expectations, validate_id_token
 from providers.jwks import JWKSCache, key_type_for
@@ -117,7 +118,7 @@ class OIDCProvider:
             raise TokenRejected("token response has no id_token")
         expect = self._expectations(nonce, max_age)
         claims = await validate_id_token(id_token, jwks=self._jwks, jwks_uri=metadata.jwks_uri, expect=expect)
-        return self._identity(claims)
+        return safe_identity(self._identity(claims))
 
     # -- hooks for provider kinds built on this one (Google, Okta) --------------------------------------------
     def _extra_authorization_params(self) -> dict[str, str]:

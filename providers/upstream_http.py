@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -11,6 +10,7 @@ from urllib.parse import quote
 
 import httpx2
 
+from providers import bounded_json
 from providers.base import TokenRejected, UpstreamUnavailable
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -26,14 +26,14 @@ def sanitize(text: object, limit: int = 200) -> str:
 async def fetch_json(http: httpx2.AsyncClient, url: str, *, what: str, timeout: float) -> dict[str, Any]:
     """GET `url` and return its JSON object; any failure is `UpstreamUnavailable` naming `what` and `url`."""
     try:
-        response = await http.get(url, timeout=timeout, headers={"Accept": "application/json"})
+        status, content = await _bounded_send(http, "GET", url, timeout=timeout, headers={"Accept": "application/json"})
     except (httpx2.HTTPError, httpx2.InvalidURL) as exc:
         raise UpstreamUnavailable(f"{what} at {url} is unreachable ({type(exc).__name__})") from None
-    if response.status_code != 200:
-        raise UpstreamUnavailable(f"{what} at {url} answered HTTP {response.status_code}, expected 200")
-    document = _json_object(response)
+    if status != 200:
+        raise UpstreamUnavailable(f"{what} at {url} answered HTTP {status}, expected 200")
+    document, problem = _json_object(content)
     if document is None:
-        raise UpstreamUnavailable(f"{what} at {url} did not answer with a JSON object")
+        raise UpstreamUnavailable(f"{what} at {url} did not answer with a JSON object{problem}")
     return document
 
 
@@ -58,17 +58,19 @@ async def redeem_code(
     else:
         headers["Authorization"] = basic_auth_header(client_id, client_secret)
     try:
-        response = await http.post(token_endpoint, data=body, headers=headers, timeout=timeout)
+        status, content = await _bounded_send(
+            http, "POST", token_endpoint, data=body, headers=headers, timeout=timeout
+        )
     except (httpx2.HTTPError, httpx2.InvalidURL) as exc:
         raise UpstreamUnavailable(f"token endpoint {token_endpoint} is unreachable ({type(exc).__name__})") from None
-    document = _json_object(response)
-    if response.status_code >= 500:
-        raise UpstreamUnavailable(f"token endpoint {token_endpoint} answered HTTP {response.status_code}")
+    document, problem = _json_object(content)
+    if status >= 500:
+        raise UpstreamUnavailable(f"token endpoint {token_endpoint} answered HTTP {status}")
     if document is None:
         raise UpstreamUnavailable(
-            f"token endpoint {token_endpoint} answered HTTP {response.status_code} without a JSON object"
+            f"token endpoint {token_endpoint} answered HTTP {status} without a JSON object{problem}"
         )
-    if response.status_code != 200 or "error" in document:
+    if status != 200 or "error" in document:
         raise TokenRejected(_hide(_oauth_error("token endpoint rejected the code", document), client_secret))
     return document
 
@@ -93,11 +95,28 @@ def _hide(message: str, secret: str | None) -> str:
     return message
 
 
-def _json_object(response: httpx2.Response) -> dict[str, Any] | None:
-    if len(response.content) > MAX_BODY_BYTES:
-        return None
+async def _bounded_send(http: httpx2.AsyncClient, method: str, url: str, **options: Any) -> tuple[int, bytes | None]:
+    """(status, body) with the body read no further than MAX_BODY_BYTES (None beyond: never held in memory)."""
+    response = await http.send(http.build_request(method, url, **options), stream=True)
     try:
-        document = json.loads(response.content)
+        received = bytearray()
+        async for chunk in response.aiter_bytes():
+            received += chunk
+            if len(received) > MAX_BODY_BYTES:
+                return response.status_code, None
+        return response.status_code, bytes(received)
+    finally:
+        await response.aclose()
+
+
+def _json_object(content: bytes | None) -> tuple[dict[str, Any] | None, str]:
+    """The answer as a JSON object, or None and why not (said after the caller's "no JSON object")."""
+    if content is None:
+        return None, f": the answer is larger than {MAX_BODY_BYTES} bytes"
+    try:
+        document = bounded_json.loads(content, max_bytes=MAX_BODY_BYTES, what="the answer")
+    except bounded_json.JSONLimitError as exc:
+        return None, f": {exc.message}"
     except ValueError:
-        return None
-    return document if isinstance(document, dict) else None
+        return None, ""
+    return (document, "") if isinstance(document, dict) else (None, "")

@@ -37,6 +37,7 @@ _TYPE_RULES = {
     **dict.fromkeys(("list_type", "tuple_type", "set_type", "frozen_set_type", "iterable_type"), "must be a list"),
     **dict.fromkeys(("dict_type", "mapping_type", "model_type", "model_attributes_type"), "must be a table"),
 }
+_UNRESOLVED = "unresolved-secret-stand-in-" + "x" * 40  # in place of a reported secret; the file is refused
 _BOUNDS = {"ge": "at least {}", "gt": "more than {}", "le": "at most {}", "lt": "less than {}"}
 
 
@@ -118,7 +119,7 @@ class _SecretResolver:
                 except _SecretProblem as problem:
                     self.problems.append((loc, f"{key_path(*loc)}{problem}"))
                     self.failed.append(loc)
-                    del parent[name]  # reported here; keep pydantic from reporting it again
+                    parent[name] = _UNRESOLVED  # not a hole: the section's other rules still run (and report)
         return data
 
     def is_secret(self, loc: Loc) -> bool:

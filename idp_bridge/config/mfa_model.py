@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, StrictBool, field_validator, model_validator
 
 from idp_bridge.config.section import Section
 from idp_bridge.config.session_model import RoleName as Role  # one list of roles (policies.roles)
@@ -53,10 +53,10 @@ class SMSConfig(Section):
 
 
 class MFAConfig(Section):
-    required: bool = Field(default=True, description="MFA for every login unless a portal or policy says not.")
+    required: StrictBool = Field(default=True, description="MFA for every login unless a portal or policy says not.")
     required_roles: tuple[Role, ...] = ("super_admin", "admin")
-    technician_may_disable: bool = False
-    technician_may_choose_method: bool = True
+    technician_may_disable: StrictBool = False
+    technician_may_choose_method: StrictBool = True
     default_method: Method = "totp"
     issuer_label: Annotated[str, Field(min_length=1, max_length=64)] = "idp-bridge"
     encryption_key: SecretStr | None = Field(

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from pydantic import (
     Field,
     SecretStr,
+    StrictBool,
     TypeAdapter,
     ValidationError,
     field_validator,
@@ -44,14 +45,14 @@ from idp_bridge.config.session_model import (
 )
 
 _ID = r"^[a-z0-9][a-z0-9_-]{0,62}$"
-_BOOL = TypeAdapter(bool)
+_BOOL = TypeAdapter(StrictBool)  # as strict as the fields: "yes" and 1 are not true
 
 
 class ServerConfig(Section):
     issuer: str = Field(description="Public base URL of the bridge; the `iss` of every token it signs.")
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8000
-    dev_mode: bool = Field(
+    dev_mode: StrictBool = Field(
         default=False,
         description="Allows http:// issuers and cookies without Secure. Never in production.",
     )
@@ -181,8 +182,8 @@ class PortalConfig(Section):
     )
     backchannel_logout_uri: str | None = None
     post_logout_redirect_uris: tuple[str, ...] = ()
-    allow_refresh_tokens: bool = False
-    require_mfa: bool | None = Field(default=None, description="Override mfa.required for this portal.")
+    allow_refresh_tokens: StrictBool = False
+    require_mfa: StrictBool | None = Field(default=None, description="Override mfa.required for this portal.")
 
     @field_validator("backchannel_logout_uri")
     @classmethod

@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, StrictBool, field_validator, model_validator
 
+from idp_bridge.config.key_material import certificate_problem, pair_problem, private_key_problem
 from idp_bridge.config.section import Section, key_path
 
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -65,7 +66,7 @@ class MFATrustConfig(Section):
     max_auth_age_seconds: Annotated[int, Field(ge=0, le=86400)] = Field(
         default=3600, description="Upstream auth_time must be at most this old for its MFA to count."
     )
-    accept_missing_auth_time: bool = Field(
+    accept_missing_auth_time: StrictBool = Field(
         default=False, description="Count MFA evidence from a token without auth_time as fresh."
     )
 
@@ -86,10 +87,30 @@ class EntraCertificateConfig(Section):
             raise ValueError("must be 40 hexadecimal characters (a SHA-1 thumbprint)")
         return value
 
+    @field_validator("private_key")
+    @classmethod
+    def _usable_key(cls, value: SecretStr) -> SecretStr:
+        problem = private_key_problem(value.get_secret_value())
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("public_certificate")
+    @classmethod
+    def _certificate(cls, value: SecretStr | None) -> SecretStr | None:
+        problem = None if value is None else certificate_problem(value.get_secret_value())
+        if problem:
+            raise ValueError(problem)
+        return value
+
     @model_validator(mode="after")
     def _one_thumbprint(self) -> EntraCertificateConfig:
         if self.thumbprint is None and self.public_certificate is None:
             raise ValueError("give thumbprint or public_certificate (or both)")
+        if self.public_certificate is not None:
+            problem = pair_problem(self.private_key.get_secret_value(), self.public_certificate.get_secret_value())
+            if problem:
+                raise ValueError(problem)
         return self
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, StrictBool, field_validator
 
 from idp_bridge.config.section import Section
 
@@ -70,7 +70,7 @@ class ForwardAuthConfig(Section):
 class AdminConsoleConfig(Section):
     """The built-in admin console (/admin): it signs security teams in through the bridge itself."""
 
-    enabled: bool = True
+    enabled: StrictBool = True
     allowed_providers: tuple[str, ...] | None = None
 
 

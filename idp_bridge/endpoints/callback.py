@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+
 from starlette.requests import Request
 from starlette.responses import Response
 
 from idp_bridge.bridge import Bridge
-from idp_bridge.endpoints.upstream_start import binding_matches
+from idp_bridge.endpoints.upstream_start import binding_matches, login_retry_url
 from idp_bridge.flow import Refuse, after_upstream
 from idp_bridge.mfa.pages.gate import after_upstream_login
 from idp_bridge.roles.mapping import record_mapped_role
-from idp_bridge.web.pages import error_page
+from idp_bridge.web.pages import error_page, unavailable_page
 from idp_bridge.web.request_params import ParameterError, all_params
-from providers.base import CallbackInvalid, ProviderError, TokenRejected, UpstreamDenied
+from providers.base import CallbackInvalid, ProviderError, TokenRejected, UpstreamDenied, UpstreamUnavailable
 from providers.upstream_http import sanitize
 
+_log = logging.getLogger("idp_bridge.login")
 _RESTART = "Go back to the application and start signing in again."
 _STATUS = {UpstreamDenied: 403, CallbackInvalid: 400, TokenRejected: 400}
 
@@ -78,6 +81,13 @@ async def callback(request: Request) -> Response:
         )
     try:
         identity = await provider.finish_login(params, flow.flow_state, bridge.callback_url(provider_id))
+    except UpstreamUnavailable as exc:
+        await bridge.auditor.record(
+            "login.failed", "failure", request=request, provider_id=provider_id, reason=exc.error_code,
+            client_id=auth_request.client_id, description=exc.message,
+        )  # fmt: skip
+        _log.warning("login via %s could not finish: %s", provider_id, exc.message)
+        return unavailable_page(provider.display_name, login_retry_url(provider_id, auth_request.id))
     except ProviderError as exc:
         status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), 502)
         return await fail(
@@ -85,6 +95,11 @@ async def callback(request: Request) -> Response:
             description=exc.message,
         )  # fmt: skip
 
+    if identity.cut_claims:  # the upstream sent over-long or control-laden claims (providers.claims): say so
+        await bridge.auditor.record(
+            "login.claims_cut", "success", request=request, client_id=auth_request.client_id,
+            provider_id=provider_id, subject=identity.subject, claims=",".join(identity.cut_claims),
+        )  # fmt: skip
     step = after_upstream(auth_request, identity, await bridge.policy.rules())
     if isinstance(step, Refuse):
         await bridge.auditor.record(

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from idp_bridge.bridge import Bridge
 from idp_bridge.store.records.core import AuthRequest, LoginFlow, secret_hash
-from idp_bridge.web.pages import NO_STORE, error_page
+from idp_bridge.web.pages import NO_STORE, unavailable_page
 from providers.base import LoginOptions, ProviderError
+
+_log = logging.getLogger("idp_bridge.login")
 
 
 def browser_binding(bridge: Bridge, request: Request) -> str | None:
@@ -44,7 +48,9 @@ async def start_upstream(
             "login.failed", "failure", request=request, client_id=auth_request.client_id,
             provider_id=provider_id, reason=exc.error_code, description=exc.message,
         )  # fmt: skip
-        return error_page(502, "Sign-in provider unavailable", exc.message)
+        _log.warning("login via %s could not start: %s", provider_id, exc.message)
+        retry = _retry_url(request, auth_request, provider_id, stored=not store_request)
+        return unavailable_page(provider.display_name, retry)
     # A new value at every upstream login, never one the browser brings: a value planted in the victim's
     # browser (cookie tossing from a sibling host) must not match a login the attacker started with it.
     binding = secrets.token_urlsafe(24)
@@ -70,3 +76,19 @@ async def start_upstream(
         path="/",  # `__Host-` requires Path=/ outside dev mode
     )
     return response
+
+
+
+def login_retry_url(provider_id: str, request_id: str) -> str:
+    """The login step again, for a portal request that is still stored (the upstream could not be reached)."""
+    return f"/login/{quote(provider_id, safe='')}?request={quote(request_id, safe='')}"
+
+
+def _retry_url(request: Request, auth_request: AuthRequest, provider_id: str, *, stored: bool) -> str | None:
+    """Where "Try again" goes: the login step of a stored portal request, or this very GET (an /authorize
+    whose request is only stored with its login flow); a POST cannot be repeated by a link."""
+    if stored:
+        return login_retry_url(provider_id, auth_request.id)
+    if request.method == "GET":
+        return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return None

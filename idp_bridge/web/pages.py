@@ -33,5 +33,13 @@ def render(template: str, status: int = 200, **context: Any) -> HTMLResponse:
     return HTMLResponse(html, status_code=status, headers=NO_STORE)
 
 
-def error_page(status: int, title: str, message: str) -> HTMLResponse:
-    return render("error.html", status=status, title=title, message=message)
+def error_page(status: int, title: str, message: str, *, retry_url: str | None = None) -> HTMLResponse:
+    return render("error.html", status=status, title=title, message=message, retry_url=retry_url)
+
+
+def unavailable_page(provider_name: str, retry_url: str | None) -> HTMLResponse:
+    """An upstream that cannot be reached, in plain words: its URLs and the exception stay in the log and audit."""
+    message = f"{provider_name} cannot be reached right now. Please try again in a moment."
+    if retry_url is None:
+        message += " Go back to the application and sign in again."
+    return error_page(502, "Sign-in provider unavailable", message, retry_url=retry_url)

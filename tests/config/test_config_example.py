@@ -14,6 +14,7 @@ from pydantic_core import PydanticUndefined
 
 from idp_bridge.config.loader import check_config, load_config
 from idp_bridge.config.model import Config
+from tests.config.entra_credentials import rsa_pair
 from tests.config.loader_harness import toml_value
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,7 +32,10 @@ def example_environ() -> dict[str, str]:
                 yield from env_tables(value)
 
     data = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
-    return {name: f"example-secret-for-{name}".ljust(40, "x") for name in env_tables(data)}
+    environ = {name: f"example-secret-for-{name}".ljust(40, "x") for name in env_tables(data)}
+    # Key material is loaded and checked offline: the Entra certificate credential needs the real thing.
+    environ["IDP_BRIDGE_ENTRA_CERT_KEY"], environ["IDP_BRIDGE_ENTRA_CERT"] = rsa_pair()
+    return environ
 
 
 def test_example_loads() -> None:

@@ -50,6 +50,14 @@ SINGLE_MISTAKES: list[tuple[str, dict[str, object], str]] = [
     ),
     # other types
     ("bool", {"server.dev_mode": "maybe"}, "server.dev_mode: must be true or false (got 'maybe')"),
+    # booleans are booleans: what pydantic would read as a flag is a mistake in TOML
+    ("bool from yes", {"server.dev_mode": "yes"}, "server.dev_mode: must be true or false (got 'yes')"),
+    ("bool from 1", {"server.dev_mode": 1}, "server.dev_mode: must be true or false (got '1')"),
+    ("bool from 'false'", {"mfa.required": "false"}, "mfa.required: must be true or false (got 'false')"),
+    ("optional bool from 0", {"portals.wiki.require_mfa": 0},
+     "portals.wiki.require_mfa: must be true or false (got '0')"),
+    ("bool in a list-of-tables section", {"portals.wiki.allow_refresh_tokens": "on"},
+     "portals.wiki.allow_refresh_tokens: must be true or false (got 'on')"),
     ("string", {"server.host": 127}, "server.host: must be a string (got '127')"),
     ("list", {"providers.corp.scopes": "openid"}, "providers.corp.scopes: must be a list (got 'openid')"),
     ("table", {"signing": "RS256"}, "signing: must be a table (got 'RS256')"),

@@ -10,12 +10,13 @@ import pytest
 
 from idp_bridge.config.loader import check_config, load_config
 from idp_bridge.config.provider_models import EntraProviderConfig, GoogleProviderConfig, OktaProviderConfig
+from tests.config.entra_credentials import ec_key, encrypted_key, other_certificate, rsa_pair
 from tests.config.loader_harness import BASE, DELETE, write
 
 T1 = "11111111-2222-4333-8444-555555555555"
 T2 = "66666666-7777-4888-8999-000000000000"
 ENTRA_SECRET = "entra-client-secret-value-123"
-KEY_PEM = "-----BEGIN PRIVATE KEY-----\nnot-really\n-----END PRIVATE KEY-----"
+KEY_PEM, CERT_PEM = rsa_pair()
 
 PROVIDERS: dict[str, Any] = {
     "ms": {"kind": "entra", "display_name": "Microsoft", "tenant": "organizations", "client_id": "app",
@@ -128,7 +129,7 @@ def test_certificate_key_is_masked_and_read_from_a_file(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, data(edits)), environ={})
     entra = config.providers["ms"]
     assert isinstance(entra, EntraProviderConfig) and entra.client_certificate is not None
-    assert entra.client_certificate.private_key.get_secret_value() == KEY_PEM
+    assert entra.client_certificate.private_key.get_secret_value() == KEY_PEM.rstrip("\n")  # the file's newline dropped
     bad = {**edits, "providers.ms.client_certificate": {"private_key": 12345678, "thumbprint": "A" * 40}}
     assert problems(tmp_path, bad) == ["providers.ms.client_certificate.private_key: must be a string (got '***')"]
 
@@ -137,3 +138,35 @@ def test_missing_secret_is_reported_once(tmp_path: Path) -> None:
     assert problems(tmp_path, {"providers.ms.client_secret": {"env": "IDP_TEST_NOPE"}}) == [
         "providers.ms.client_secret: environment variable 'IDP_TEST_NOPE' is not set"
     ]
+
+
+_CERT = "providers.ms.client_certificate"
+KEY_MISTAKES: list[tuple[str, dict[str, object], str]] = [
+    ("junk key", {"private_key": "-----BEGIN PRIVATE KEY-----\nnot-really\n-----END PRIVATE KEY-----",
+                  "thumbprint": "A" * 40},
+     f"{_CERT}.private_key: is not a PEM private key (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----)"
+     " (got '***')"),
+    ("encrypted key", {"private_key": encrypted_key(), "thumbprint": "A" * 40},
+     f"{_CERT}.private_key: is an encrypted private key: give it unencrypted (from a secret store or a 0600 file)"
+     " (got '***')"),
+    ("ec key", {"private_key": ec_key(), "thumbprint": "A" * 40},
+     f"{_CERT}.private_key: must be an RSA key (Entra certificate credentials are RSA) (got '***')"),
+    ("junk certificate", {"private_key": KEY_PEM, "public_certificate": "-----BEGIN CERTIFICATE-----\nx\n"},
+     f"{_CERT}.public_certificate: is not a PEM certificate (-----BEGIN CERTIFICATE-----) (got '***')"),
+    ("certificate of another key", {"private_key": KEY_PEM, "public_certificate": other_certificate()},
+     f"{_CERT}: public_certificate does not belong to private_key (Entra would refuse every login)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("certificate", "expected"), [m[1:] for m in KEY_MISTAKES], ids=[m[0] for m in KEY_MISTAKES])
+def test_entra_key_material_is_loaded_and_checked_offline(
+    tmp_path: Path, certificate: dict[str, object], expected: str
+) -> None:
+    edits = {"providers.ms.client_secret": DELETE, _CERT: certificate}
+    assert problems(tmp_path, edits) == [expected]
+
+
+def test_a_matching_key_and_certificate_load(tmp_path: Path) -> None:
+    edits = {"providers.ms.client_secret": DELETE, _CERT: {"private_key": KEY_PEM, "public_certificate": CERT_PEM}}
+    entra = load_config(write(tmp_path, data(edits)), environ={}).providers["ms"]
+    assert isinstance(entra, EntraProviderConfig) and entra.client_certificate is not None

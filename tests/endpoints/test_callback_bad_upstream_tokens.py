@@ -6,11 +6,17 @@ from tests/providers; the bridge around it is the real app.
 
 from __future__ import annotations
 
+import base64
+import html
+import json
+import re
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
+import httpx2
 import pytest
 from joserfc.jwk import RSAKey
 from starlette.testclient import TestClient
@@ -19,9 +25,18 @@ from idp_bridge.app import create_app
 from idp_bridge.clock import FrozenClock
 from providers.base import OIDCSettings
 from providers.oidc import OIDCProvider
-from tests.bridge_harness import BRIDGE_ISSUER, authorize_query, make_config
+from tests.bridge_harness import (
+    BRIDGE_ISSUER,
+    PORTAL_ID,
+    PORTAL_REDIRECT,
+    PORTAL_SECRET,
+    authorize_query,
+    error_page_text,
+    make_config,
+    pkce_pair,
+)
 from tests.providers.fake_oidc_upstream import CLIENT_ID, CLIENT_SECRET, ISSUER, FakeUpstream, unsigned_token
-from tests.store_peek import audit_types, counts
+from tests.store_peek import audit_types, counts, last_audit
 
 NOW = 1_700_000_000.0
 
@@ -99,3 +114,51 @@ def test_bad_upstream_tokens_are_refused_and_create_nothing(
     assert (created["users"], created["sessions"], created["codes"], created["access_tokens"]) == (0, 0, 0, 0)
     assert created["login_flows"] == 0  # the flow was consumed, not left to be replayed
     assert audit_types(db)[-1] == ("login.failed", "failure")
+
+
+def test_an_unreachable_token_endpoint_shows_a_plain_page_with_a_retry_link_and_keeps_the_detail_in_the_audit(
+    client: TestClient, fake: FakeUpstream, tmp_path: Path
+) -> None:
+    def unreachable(request: httpx2.Request) -> httpx2.Response:
+        raise httpx2.ConnectError("connection refused", request=request)
+
+    fake.token_handler = unreachable
+    response = _login(client, fake)
+    assert response.status_code == 502
+    title, message = error_page_text(response)
+    assert title == "Sign-in provider unavailable"
+    assert message == "Corp cannot be reached right now. Please try again in a moment."
+    assert f"{ISSUER}/token" not in response.text and "ConnectError" not in response.text
+    kind, _, detail = last_audit(str(tmp_path / "bridge.sqlite3"))
+    assert kind == "login.failed" and detail["reason"] == "temporarily_unavailable"
+    assert f"{ISSUER}/token" in detail["description"] and "ConnectError" in detail["description"]
+    retry = re.search(r'<a id="retry" class="button" href="([^"]+)"', response.text)
+    assert retry is not None
+    again = client.get(html.unescape(retry.group(1)), follow_redirects=False)  # the portal's request is still open
+    assert again.status_code == 303 and again.headers["location"].startswith(f"{ISSUER}/authorize")
+
+
+def test_hostile_upstream_claims_reach_neither_the_users_table_nor_the_portal_and_the_cut_is_audited(
+    client: TestClient, fake: FakeUpstream, tmp_path: Path
+) -> None:
+    fake.claims_patch.update(
+        name="Mallory\r\n\x1b[31m\u202eevil <script>x</script>" + "m" * 10_000,
+        email="mallory@example.com\r\nBcc: all@example.com",
+    )
+    response = _login(client, fake)
+    assert response.status_code == 303, response.text
+    db = str(tmp_path / "bridge.sqlite3")
+    with sqlite3.connect(db) as conn:
+        name, email = conn.execute("SELECT name, email FROM users").fetchone()
+        rows = conn.execute("SELECT detail FROM audit_events WHERE type = 'login.claims_cut'").fetchall()
+    cut = [json.loads(detail) for (detail,) in rows]
+    assert name == "Mallory [31mevil <script>x</script>" + "m" * (256 - 35) and email is None
+    assert [c["claims"] for c in cut] == ["name,email"]
+    code = parse_qs(urlsplit(response.headers["location"]).query)["code"][0]
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": PORTAL_REDIRECT,
+            "code_verifier": pkce_pair()[0]}  # fmt: skip
+    tokens = client.post("/token", data=form, auth=(PORTAL_ID, PORTAL_SECRET))
+    assert tokens.status_code == 200, tokens.text
+    payload = tokens.json()["id_token"].split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert claims["name"] == name and "email" not in claims  # what the portal sees is what was stored

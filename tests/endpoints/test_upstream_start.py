@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -71,3 +73,25 @@ def test_authorize_stores_the_request_with_the_login_flow_and_nothing_when_the_u
         assert (counts(db)["auth_requests"], counts(db)["login_flows"]) == (1, 1)  # nothing more stored
         kind, outcome, detail = last_audit(db)
         assert (kind, outcome, detail["provider_id"]) == ("login.failed", "failure", "down")
+
+
+def test_an_unreachable_upstream_shows_a_plain_page_with_a_retry_link_and_keeps_the_detail_in_the_audit(
+    tmp_path: Path, upstreams: dict[str, str], key_file: Path
+) -> None:
+    down = f"http://127.0.0.1:{free_port()}"  # nothing listens: discovery fails
+    config = make_config(tmp_path, {**upstreams, "down": down}, key_file=key_file)
+    with running_bridge(config) as client:
+        url = "/authorize?" + urlencode(authorize_query(provider_hint="down"))
+        failed = client.get(url, follow_redirects=False)
+        assert failed.status_code == 502
+        title, message = error_page_text(failed)
+        assert title == "Sign-in provider unavailable"
+        assert message == "Down SSO cannot be reached right now. Please try again in a moment."
+        # Neither the upstream's address nor the exception class reaches the browser.
+        assert down not in failed.text and "openid-configuration" not in failed.text
+        assert "ConnectError" not in failed.text
+        retry = re.search(r'<a id="retry" class="button" href="([^"]+)"', failed.text)
+        assert retry is not None and html.unescape(retry.group(1)) == url
+        kind, outcome, detail = last_audit(config.store.path)
+        assert (kind, outcome) == ("login.failed", "failure")
+        assert down in detail["description"] and "ConnectError" in detail["description"]

@@ -33,6 +33,8 @@ OID_MALLORY = "99999999-9999-4999-8999-999999999999"
 MULTI = ("organizations", "common")
 
 
+NESTED_ERROR_TENANT = "dddddddd-0000-4000-8000-00000000000d"
+
 class MimicEntra(MimicOP):
     client_id = "6e1c2f3a-0000-4000-8000-00000000c1d0"
 
@@ -62,6 +64,8 @@ class MimicEntra(MimicOP):
 
     async def discovery(self, request: Request) -> Response:
         tenant = request.path_params["tenant"]
+        if tenant == NESTED_ERROR_TENANT:  # a broken front end answering its error page as a very deep JSON array
+            return Response(b"[" * 100_000, status_code=400, media_type="application/json")
         if not self._known(tenant):
             return JSONResponse(
                 {

@@ -26,6 +26,7 @@ from providers.base import (
 from providers.entra import EntraProvider, EntraSettings, acrs_claims_request
 from tests.providers.mimic_base import DELETE
 from tests.providers.mimic_entra import (
+    NESTED_ERROR_TENANT,
     OID_ALICE,
     OID_MALLORY,
     TENANT_A,
@@ -275,3 +276,25 @@ async def test_unknown_tenant_is_unavailable_with_entras_reason(mimic: MimicEntr
 
 async def test_check_online_is_clean_for_a_good_tenant(mimic: MimicEntra, http: httpx2.AsyncClient) -> None:
     assert await provider_for(mimic, http).check_online() == []
+
+
+async def test_extra_untrusted_audience_is_rejected_even_with_azp(mimic: MimicEntra, http: httpx2.AsyncClient) -> None:
+    """OIDC Core §3.1.3.7 (3): an id_token that also names an audience the bridge does not trust is refused."""
+    mimic.patch.update({"aud": [mimic.client_id, "other"], "azp": mimic.client_id})
+    with pytest.raises(TokenRejected, match="audience 'other' is not trusted"):
+        await login(provider_for(mimic, http), mimic)
+
+
+async def test_a_deeply_nested_discovery_error_is_unavailable_not_a_crash(
+    mimic: MimicEntra, http: httpx2.AsyncClient
+) -> None:
+    provider = provider_for(mimic, http, tenant=NESTED_ERROR_TENANT, allowed_tenants=())
+    with pytest.raises(UpstreamUnavailable, match="answered HTTP 400"):
+        await provider.start_login(CALLBACK, LoginOptions())
+    assert any("answered HTTP 400" in p for p in await provider.check_online())
+
+
+async def test_a_hostile_name_is_capped_and_cleaned(mimic: MimicEntra, http: httpx2.AsyncClient) -> None:
+    mimic.patch["name"] = "Eve\r\n\u202e" + "e" * 10_000
+    identity = await login(provider_for(mimic, http), mimic)
+    assert identity.name == "Eve " + "e" * 252 and identity.cut_claims == ("name",)

@@ -146,3 +146,16 @@ async def test_user_cancels(mimic: MimicGoogle, http: httpx2.AsyncClient) -> Non
 
 async def test_check_online(mimic: MimicGoogle, http: httpx2.AsyncClient) -> None:
     assert await provider_for(mimic, http).check_online() == []
+
+
+async def test_extra_untrusted_audience_is_rejected_even_with_azp(mimic: MimicGoogle, http: httpx2.AsyncClient) -> None:
+    """OIDC Core §3.1.3.7 (3): an id_token that also names an audience the bridge does not trust is refused."""
+    mimic.patch.update({"aud": [mimic.client_id, "other"], "azp": mimic.client_id})
+    with pytest.raises(TokenRejected, match="audience 'other' is not trusted"):
+        await login(provider_for(mimic, http), mimic)
+
+
+async def test_a_hostile_name_is_capped_and_cleaned(mimic: MimicGoogle, http: httpx2.AsyncClient) -> None:
+    mimic.patch["name"] = "Eve\r\n\u202e" + "e" * 10_000
+    identity = await login(provider_for(mimic, http), mimic)
+    assert identity.name == "Eve " + "e" * 252 and identity.cut_claims == ("name",)

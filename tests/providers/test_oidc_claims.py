@@ -25,6 +25,11 @@ CLAIM_CASES = [
     ),
     ({"aud": DELETE}, None, "id_token 'aud' is missing or not a string or list of strings"),
     ({"aud": [CLIENT_ID, "other"]}, None, "id_token has several audiences but no 'azp' claim"),
+    (
+        {"aud": [CLIENT_ID, "other"], "azp": CLIENT_ID},
+        None,
+        "id_token audience 'other' is not trusted: the only audience accepted is the client id 'bridge-client'",
+    ),
     ({"azp": "other"}, None, "id_token authorized party (azp) 'other' is not the client id 'bridge-client'"),
     ({"exp": NOW - 61}, None, "id_token has expired"),
     ({"exp": DELETE}, None, "id_token has no 'exp' claim"),

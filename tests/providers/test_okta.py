@@ -143,3 +143,16 @@ async def test_check_online(mimic: MimicOkta, http: httpx2.AsyncClient) -> None:
     assert await provider_for(mimic, http).check_online() == []
     problems = await provider_for(mimic, http, issuer=f"{mimic.base}/oauth2/nope").check_online()
     assert len(problems) == 1 and "HTTP 404" in problems[0]
+
+
+async def test_extra_untrusted_audience_is_rejected_even_with_azp(mimic: MimicOkta, http: httpx2.AsyncClient) -> None:
+    """OIDC Core §3.1.3.7 (3): an id_token that also names an audience the bridge does not trust is refused."""
+    mimic.patch.update({"aud": [mimic.client_id, "other"], "azp": mimic.client_id})
+    with pytest.raises(TokenRejected, match="audience 'other' is not trusted"):
+        await login(provider_for(mimic, http), mimic)
+
+
+async def test_a_hostile_name_is_capped_and_cleaned(mimic: MimicOkta, http: httpx2.AsyncClient) -> None:
+    mimic.patch["name"] = "Eve\r\n\u202e" + "e" * 10_000
+    identity = await login(provider_for(mimic, http), mimic)
+    assert identity.name == "Eve " + "e" * 252 and identity.cut_claims == ("name",)

@@ -7,7 +7,6 @@ nothing is changed then. Handlers raise APIError; `api` turns it into the respon
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -21,6 +20,7 @@ from idp_bridge.bridge import Bridge
 from idp_bridge.store.records.admin import APIToken
 from policies.admin_authorization import Action, Principal, decide_admin
 from policies.decisions import Deny
+from providers import bounded_json
 
 M = TypeVar("M", bound=BaseModel)
 MAX_BODY = 256 * 1024
@@ -78,12 +78,13 @@ async def caller(request: Request, action: Action, *, target_role: str | None = 
 
 async def body(request: Request, model: type[M]) -> M:
     """The JSON body as `model`; raises APIError 400/413/422 with a message naming the field."""
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise APIError(413, "too_large", f"The body is larger than {MAX_BODY} bytes.")
+    raw = await _bounded_body(request)
     try:
-        data = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError):
+        data = bounded_json.loads(raw or b"null", max_bytes=MAX_BODY, what="The body")
+    except bounded_json.JSONLimitError as exc:
+        raise APIError(413 if exc.too_large else 400, "too_large" if exc.too_large else "invalid_json",
+                       f"{exc.message}.") from None  # fmt: skip
+    except ValueError:
         raise APIError(400, "invalid_json", "The body is not valid JSON.") from None
     try:
         return model.model_validate(data)
@@ -92,6 +93,20 @@ async def body(request: Request, model: type[M]) -> M:
             f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors(include_url=False)
         ]
         raise APIError(422, "invalid_request", "; ".join(problems[:10])) from None
+
+
+async def _bounded_body(request: Request) -> bytes:
+    """The body, read no further than MAX_BODY bytes, whether or not a Content-Length announces it."""
+    too_large = APIError(413, "too_large", f"The body is larger than {MAX_BODY} bytes.")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise too_large
+    received = bytearray()
+    async for chunk in request.stream():
+        received += chunk
+        if len(received) > MAX_BODY:
+            raise too_large
+    return bytes(received)
 
 
 def query_int(request: Request, name: str, default: int, low: int, high: int) -> int:

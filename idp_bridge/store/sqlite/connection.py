@@ -5,6 +5,7 @@ errors, and the schema check at open."""
 from __future__ import annotations
 
 import functools
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -36,6 +37,19 @@ _UNAVAILABLE_ERRORS = frozenset(
         sqlite3.SQLITE_PERM,
     }
 )
+
+def _create_private(path: str) -> None:
+    """Create the store file owner-only (0600) before SQLite opens it; SQLite gives its -wal and -shm files
+    the database file's mode. An existing file keeps the mode its operator chose."""
+    if path in ("", ":memory:"):
+        return
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise StoreError(f"sqlite store {path!r}: cannot create the file ({exc.strerror})") from None
+
 
 def _store_error(path: str, exc: sqlite3.Error) -> StoreError:
     """The store's error for a sqlite3 error: key collisions are DuplicateKey, a busy, locked, read-only, full or
@@ -129,6 +143,7 @@ class SQLiteConnection:
 
     def _connect(self) -> None:
         with self._errors():
+            _create_private(self._path)
             # Every call runs on the store's thread, one at a time; check_same_thread would only refuse the
             # connection to close() after a failed open and to white-box tests between calls.
             conn = sqlite3.connect(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import multiprocessing
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -307,3 +308,20 @@ async def test_processes_racing_logins_of_one_account_leave_the_limit(tmp_path: 
     assert len(await store.list_user_sessions("racer", T0 + logins)) == limit
     assert evicted == PROCESSES * logins - limit
     await store.close()
+
+
+async def test_store_file_and_its_wal_and_shm_are_created_owner_only(tmp_path: Path) -> None:
+    """Sessions, code hashes and MFA secrets live in the file: no other local user may read it, whatever the umask."""
+    path = tmp_path / "store.db"
+    previous = os.umask(0o022)  # the common default, which gives 0644 to a file created as 0666
+    try:
+        store = SQLiteStore(str(path))
+        await store.open()
+        await store.put_auth_request(AUTH_REQUEST)  # a write, so the WAL and its index exist
+    finally:
+        os.umask(previous)
+    try:
+        created = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()}
+        assert created == {"store.db": 0o600, "store.db-wal": 0o600, "store.db-shm": 0o600}
+    finally:
+        await store.close()

@@ -18,11 +18,13 @@ from typing import Any
 
 from idp_bridge.config.model import Config
 from idp_bridge.policy.document import PolicyDocument, PolicyInvalid, parse
+from providers import bounded_json
 
 INHERIT, CUSTOM = "inherit", "custom"
 _FIXED = frozenset({"csrf_token", "layout", "base_version", "comment", "rules"})
 _RULES_KEYS = ("identity_rules", "portals", "role_mappings")
 MAX_COMMENT = 500
+MAX_RULES_BYTES = 256 * 1024  # the form itself is smaller still; this bounds the parser on its own
 
 
 @dataclass
@@ -119,7 +121,10 @@ def _index(raw: str, count: int) -> int | None:
 def _rules(text: str, problems: list[str]) -> dict[str, Any] | None:
     """The text area's JSON object (identity_rules, portals.<id>.identity_rules, role_mappings only)."""
     try:
-        rules = json.loads(text) if text.strip() else {}
+        rules = bounded_json.loads(text, max_bytes=MAX_RULES_BYTES) if text.strip() else {}
+    except bounded_json.JSONLimitError as exc:
+        problems.append(f"rules: {exc.reason}")
+        return None
     except ValueError as exc:
         line = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
         problems.append(f"rules: not valid JSON{line}: {getattr(exc, 'msg', str(exc))}")

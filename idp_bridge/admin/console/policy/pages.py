@@ -8,7 +8,6 @@ silently overwritten.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
@@ -28,6 +27,7 @@ from idp_bridge.admin.console.handler import (
 )
 from idp_bridge.admin.console.policy.form import (
     MAX_COMMENT,
+    MAX_RULES_BYTES,
     EditorState,
     hidden_document,
     layout,
@@ -39,6 +39,7 @@ from idp_bridge.bridge import Bridge
 from idp_bridge.policy.document import PolicyDocument, PolicyInvalid, canonical, diff, parse
 from idp_bridge.store.records.admin import PolicyVersion
 from policies.admin_authorization import Action
+from providers import bounded_json
 
 PAGE = f"{BASE}/policy"
 VERSIONS = f"{PAGE}/versions"
@@ -206,7 +207,7 @@ async def save(request: Request, viewer: Viewer, params: dict[str, str]) -> Resp
 def _document(raw: str | None, bridge: Bridge) -> PolicyDocument:
     """The confirmation form's document, validated again (the config may have changed since the preview)."""
     try:
-        return parse(json.loads(raw or ""), bridge.config)
+        return parse(bounded_json.loads(raw or "", max_bytes=MAX_RULES_BYTES), bridge.config)
     except PolicyInvalid as exc:
         raise Refusal(
             422,

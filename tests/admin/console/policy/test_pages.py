@@ -220,6 +220,8 @@ def test_a_stale_base_version_is_a_conflict(admin_console: Console) -> None:
          "role_mappings[0].provider: unknown provider (got &#39;okta&#39;)"),
         ({"rules": '{"allowed_providers": ["acme"]}'}, "rules.allowed_providers: not editable here"),
         ({"rules": "[]"}, "rules: must be a JSON object"),
+        ({"rules": "[" * 5_000}, "rules: nested more than 64 levels deep"),
+        ({"rules": '{"identity_rules": ' + "[" * 5_000}, "rules: nested more than 64 levels deep"),
         ({"portal.1": "sometimes"}, "portal.1: must be &#39;inherit&#39; or &#39;custom&#39;"),
         ({"portal.7": "custom"}, "portal.7: not a field of the policy editor"),
         ({"layout": "0" * 16}, "The configuration of providers and portals changed"),
@@ -254,6 +256,7 @@ def test_bad_saves_and_rollbacks_are_refused_with_a_readable_page(admin_console:
     okta = json.dumps({"allowed_providers": ["okta"]})
     for path, data, status, needle in [
         (SAVE, confirm | {"document": "{"}, 400, "not a policy document in JSON"),
+        (SAVE, confirm | {"document": "[" * 5_000}, 400, "not a policy document in JSON"),
         (SAVE, confirm | {"document": okta}, 422, "policy.allowed_providers: unknown provider"),
         (SAVE, confirm | {"comment": "  "}, 422, "comment: say why"),
         (SAVE, confirm | {"base_version": "x"}, 400, "base_version: must be a version number"),
@@ -269,7 +272,7 @@ def test_bad_saves_and_rollbacks_are_refused_with_a_readable_page(admin_console:
     assert bob.get("/admin/policy/versions/abc").status_code == 404
     assert bob.get("/admin/policy/versions/0").status_code == 404
     assert versions(b.db) == []
-    assert len(rejections(b.db)) == 11
+    assert len(rejections(b.db)) == 12
 
 
 def test_allowing_a_provider_that_was_not_allowed(tmp_path: Path, upstreams: dict[str, str], key_file: Path) -> None:
