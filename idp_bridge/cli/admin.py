@@ -21,7 +21,7 @@ import httpx2
 from idp_bridge.admin import policy_service
 from idp_bridge.admin.api_tokens import TokenRequestInvalid, create_token, parse_lifetime
 from idp_bridge.bridge import Bridge
-from idp_bridge.config.loader import ConfigError, load_config
+from idp_bridge.cli.config_file import load_or_report
 from idp_bridge.config.model import Config
 from idp_bridge.policy.document import PolicyInvalid, canonical, parse
 from idp_bridge.store.sqlite.core import SQLiteStore
@@ -55,16 +55,6 @@ def add_admin_commands(sub: Any) -> None:
     policy.set_defaults(func=_run_policy)
 
 
-def _config(path: str) -> Config | None:
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        print(f"{path}: configuration is invalid:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return None
-
-
 @contextlib.asynccontextmanager
 async def offline_bridge(config: Config) -> AsyncIterator[Bridge]:
     """The bridge's shared parts on its store, without serving: for commands that change what it enforces."""
@@ -81,7 +71,7 @@ async def offline_bridge(config: Config) -> AsyncIterator[Bridge]:
 
 
 def _run_admin(args: argparse.Namespace) -> int:
-    config = _config(args.config)
+    config = load_or_report(args.config)
     return 2 if config is None else asyncio.run(_admin(args, config))
 
 
@@ -114,7 +104,7 @@ async def _admin(args: argparse.Namespace, config: Config) -> int:
 
 
 def _run_policy(args: argparse.Namespace) -> int:
-    config = _config(args.config)
+    config = load_or_report(args.config)
     return 2 if config is None else asyncio.run(_policy(args, config))
 
 

@@ -8,7 +8,7 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from idp_bridge.config.loader import ConfigError, load_config
+from idp_bridge.cli.config_file import load_or_report
 from idp_bridge.config.model import Config
 from idp_bridge.oidc.key_file import (
     SigningKeyError,
@@ -58,12 +58,8 @@ def add_key_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 
 def run_keys(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        print(f"{args.config}: configuration is invalid:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+    config = load_or_report(args.config)
+    if config is None:
         return 2
     path, algorithm, now = config.signing.key_file, config.signing.algorithm, time.time()
     try:

@@ -11,7 +11,7 @@ from typing import Any
 
 from idp_bridge.app import command_bridge
 from idp_bridge.bridge import Bridge
-from idp_bridge.config.loader import ConfigError, load_config
+from idp_bridge.cli.config_file import load_or_report
 from idp_bridge.config.model import Config
 from idp_bridge.mfa import admin
 from idp_bridge.roles.effective import effective_role
@@ -42,12 +42,8 @@ def add_mfa_commands(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        print(f"{args.config}: configuration is invalid:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+    config = load_or_report(args.config)
+    if config is None:
         return 2
     return asyncio.run(_in_bridge(args, config))
 
