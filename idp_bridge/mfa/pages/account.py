@@ -12,12 +12,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from idp_bridge.bridge import Bridge
-from idp_bridge.mfa import admin, recovery_codes, totp
+from idp_bridge.mfa import admin, totp
 from idp_bridge.mfa.factors import (
     Check,
     Verdict,
-    check_recovery_code,
-    check_totp,
     confirm_enrollment,
     issue_recovery_codes,
 )
@@ -140,17 +138,6 @@ async def revoke_device(bridge: Bridge, mfa: MFAServices, request: Request, sess
     return await _page(bridge, mfa, session, user, now, notice="The device was forgotten.")
 
 
-async def _current_factor(mfa: MFAServices, bridge: Bridge, user: User, raw: str, now: float, *,
-                          recovery_allowed: bool) -> Check:  # fmt: skip
-    code = totp.normalize_code(raw)
-    if code is not None:
-        return await check_totp(mfa, bridge.store, user.id, code, now)
-    recovery = recovery_codes.normalize(raw) if recovery_allowed else None
-    if recovery is not None:
-        return await check_recovery_code(mfa, bridge.store, user.id, recovery, now)
-    return Check(Verdict.WRONG)
-
-
 async def _without_factor(bridge: Bridge, mfa: MFAServices, request: Request, session: Session, user: User,
                           params: dict[str, str], now: float, event: str) -> Response | None:  # fmt: skip
     """The refusal page (audited, nothing changed) unless the form carries the technician's current factor."""
@@ -185,7 +172,8 @@ async def send_code(bridge: Bridge, mfa: MFAServices, request: Request, session:
 @_account_post
 async def reset_codes(bridge: Bridge, mfa: MFAServices, request: Request, session: Session, user: User,
                       params: dict[str, str], now: float) -> Response:  # fmt: skip
-    check = await _current_factor(mfa, bridge, user, params.get("reset_code", ""), now, recovery_allowed=False)
+    typed = params.get("reset_code", "")
+    check = await fresh_factor.authenticator_code(bridge, mfa, user, typed, now, recovery_allowed=False)
     if check.verdict is not Verdict.OK:
         status, message = verdict_message(check, mfa.config.max_failures)
         await bridge.auditor.record("mfa.recovery_codes.reset_refused", "failure", request=request, user_id=user.id,
@@ -206,7 +194,7 @@ async def reset_codes(bridge: Bridge, mfa: MFAServices, request: Request, sessio
 @_account_post
 async def reconfigure(bridge: Bridge, mfa: MFAServices, request: Request, session: Session, user: User,
                       params: dict[str, str], now: float) -> Response:  # fmt: skip
-    check = await _current_factor(mfa, bridge, user, params.get("code", ""), now, recovery_allowed=True)
+    check = await fresh_factor.authenticator_code(bridge, mfa, user, params.get("code", ""), now, recovery_allowed=True)
     if check.verdict is not Verdict.OK:
         status, message = verdict_message(check, mfa.config.max_failures)
         await bridge.auditor.record("mfa.totp.reconfigure_refused", "failure", request=request, user_id=user.id,

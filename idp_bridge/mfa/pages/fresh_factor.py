@@ -28,6 +28,18 @@ async def factor_kind(bridge: Bridge, mfa: MFAServices, user: User) -> str:
     return method if method in ("email", "sms") else "none"
 
 
+async def authenticator_code(bridge: Bridge, mfa: MFAServices, user: User, raw: str, now: float, *,
+                             recovery_allowed: bool) -> Check:  # fmt: skip
+    """An authenticator-app code, or (where allowed) a recovery code, typed as `raw`."""
+    code = totp.normalize_code(raw)
+    if code is not None:
+        return await check_totp(mfa, bridge.store, user.id, code, now)
+    recovery = recovery_codes.normalize(raw) if recovery_allowed else None
+    if recovery is not None:
+        return await check_recovery_code(mfa, bridge.store, user.id, recovery, now)
+    return Check(Verdict.WRONG)
+
+
 async def prove(bridge: Bridge, mfa: MFAServices, user: User, params: dict[str, str], now: float, *,
                 recovery_allowed: bool = True, field: str = FIELD) -> Check:  # fmt: skip
     """Check the factor typed into `field`; failures count toward that authenticator's throttle and lock."""
@@ -35,14 +47,9 @@ async def prove(bridge: Bridge, mfa: MFAServices, user: User, params: dict[str, 
     raw = params.get(field, "")
     if kind == "none":
         return Check(Verdict.OK)
-    code = totp.normalize_code(raw)
     if kind == "totp":
-        if code is not None:
-            return await check_totp(mfa, bridge.store, user.id, code, now)
-        recovery = recovery_codes.normalize(raw) if recovery_allowed else None
-        if recovery is not None:
-            return await check_recovery_code(mfa, bridge.store, user.id, recovery, now)
-        return Check(Verdict.WRONG)
+        return await authenticator_code(bridge, mfa, user, raw, now, recovery_allowed=recovery_allowed)
+    code = totp.normalize_code(raw)
     challenge_id = params.get(CHALLENGE_FIELD) or None
     challenge = await bridge.store.get_otp_challenge(challenge_id) if challenge_id else None
     if challenge is None or challenge.user_id != user.id or challenge.channel != kind:
