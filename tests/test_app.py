@@ -96,3 +96,24 @@ def test_a_store_locked_by_another_process_is_a_503_page_or_json_never_a_500(
         assert token.json()["error"] == "temporarily_unavailable"
         # The lock gone, the same request works: the refusal left nothing behind.
         assert client.get(authorize_url(), follow_redirects=False).status_code in (200, 302, 303)
+
+
+def test_a_full_store_is_a_503_and_the_bridge_recovers_when_space_returns(
+    tmp_path: Path, upstreams: dict[str, str], key_file: Path
+) -> None:
+    config = make_config(tmp_path, upstreams, key_file=key_file)
+    with running_bridge(config) as client:
+        store = client.app.state.bridge.store  # type: ignore[attr-defined]
+        conn = store._conn  # white-box fault injection: SQLite's own "database or disk is full"
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {pages}")
+        refused = 0
+        for _ in range(50):  # fill the last free pages, then every write is refused
+            answer = client.get(authorize_url(), follow_redirects=False)
+            if answer.status_code == 503:
+                refused += 1
+                assert answer.headers["retry-after"] == "5"
+                assert error_page_text(answer)[0] == "Temporarily unavailable"
+        assert refused > 0
+        conn.execute("PRAGMA max_page_count = 1073741823")
+        assert client.get(authorize_url(), follow_redirects=False).status_code in (200, 302, 303)
