@@ -15,11 +15,12 @@ RP_STAMP := $(RP_DIR)/node_modules/.installed-stamp
 CHROMIUM := /usr/bin/chromium
 NGINX := /usr/sbin/nginx
 CADDY := /usr/bin/caddy
+SYSTEMD_ANALYZE := /usr/bin/systemd-analyze
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_NO_INPUT := 1
 
-.PHONY: help venv install browser nginx caddy node-deps deps lint typecheck pytest test demo
+.PHONY: help venv install browser nginx caddy systemd node-deps deps lint typecheck pytest test demo
 
 help:
 	@echo "make demo       run the bridge demo (installs the Python package first)"
@@ -65,6 +66,15 @@ caddy:
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends caddy; \
 	fi
 
+# systemd-analyze checks deploy/idp-bridge.service (tests/deploy); nothing is started.
+systemd:
+	@if [ ! -x $(SYSTEMD_ANALYZE) ]; then \
+	  sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	  echo "installing Debian's systemd (apt-get) for systemd-analyze"; \
+	  $$sudo apt-get -o DPkg::Lock::Timeout=600 update; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends systemd; \
+	fi
+
 # The test relying party (openid-client), pinned by its package-lock.json.
 $(RP_STAMP): $(RP_DIR)/package-lock.json $(RP_DIR)/package.json
 	cd $(RP_DIR) && npm ci --no-audit --no-fund
@@ -72,7 +82,7 @@ $(RP_STAMP): $(RP_DIR)/package-lock.json $(RP_DIR)/package.json
 
 node-deps: $(RP_STAMP)
 
-deps: install browser nginx caddy node-deps
+deps: install browser nginx caddy systemd node-deps
 
 # --- checks ----------------------------------------------------------------------------------------------
 
