@@ -117,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     from idp_bridge.cli.keys import add_key_commands
 
     add_key_commands(sub)
+    from idp_bridge.cli.status import add_status_command
+
+    add_status_command(sub)
     return parser
 
 
