@@ -8,6 +8,7 @@ together with the per-field ones.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
@@ -23,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from idp_bridge.config.logging_model import LoggingConfig
 from idp_bridge.config.mfa_model import MFAConfig
 from idp_bridge.config.provider_models import (
     EntraProviderConfig,
@@ -62,6 +64,19 @@ class ServerConfig(Section):
         int,
         Field(ge=0, le=2 * 365 * 86400, description="Strict-Transport-Security max-age outside dev mode; 0: none."),
     ] = 365 * 86400
+    trusted_proxies: tuple[str, ...] = Field(
+        default=(), description="CIDRs whose X-Forwarded-For/Forwarded/X-Forwarded-Proto/X-Request-ID are believed."
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies_are_cidrs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=True)
+            except ValueError as exc:
+                raise ValueError(f"must be CIDRs like '10.0.0.0/8' with no host bits set ({exc})") from None
+        return value
 
     @field_validator("issuer")
     @classmethod
@@ -241,6 +256,7 @@ class Config(Section):
     forward_auth: ForwardAuthConfig = ForwardAuthConfig()
     admin: AdminConsoleConfig = AdminConsoleConfig()
     mfa: MFAConfig = MFAConfig()
+    logging: LoggingConfig = LoggingConfig()
 
     @model_validator(mode="after")
     def _cross_references(self) -> Config:
