@@ -53,5 +53,8 @@ def configure_logging(settings: LoggingConfig, stream: TextIO | None = None) -> 
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
-    # One line per upstream HTTP call is noise; failures surface through the bridge's own errors and audit.
-    logging.getLogger("httpx2").setLevel(logging.WARNING)
+    # One line per upstream HTTP call is noise; failures surface through the bridge's own errors and audit. The
+    # HTTP client's DEBUG traces print whole headers (an upstream's redirect with its code and state, a bearer):
+    # never below WARNING, even at level = "debug".
+    for name in ("httpx2", "httpcore2", "httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
