@@ -112,9 +112,9 @@ class RequestObservability:
         route = _route(scope)
         query = redacted_query(scope.get("query_string", b""))
         fields = {
-            "request_id": context.request_id, "method": scope["method"], "route": route, "query": query, "status": status,
-            "duration_ms": round(seconds * 1000, 2), "client_ip": context.client_ip, "user_id": context.user_id,
-            "user_agent": context.user_agent,
+            "request_id": context.request_id, "method": scope["method"], "route": route, "query": query,
+            "status": status, "duration_ms": round(seconds * 1000, 2), "client_ip": context.client_ip,
+            "user_id": context.user_id, "user_agent": context.user_agent,
         }  # fmt: skip
         if status >= 400:
             fields["reason"] = context.reason or "-"
