@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
+    AfterValidator,
     Field,
     SecretStr,
     StrictBool,
@@ -50,6 +51,14 @@ _ID = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 _BOOL = TypeAdapter(StrictBool)  # as strict as the fields: "yes" and 1 are not true
 
 
+def _cidr(value: str) -> str:
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        raise ValueError("must be a CIDR like '10.0.0.0/8' (or one address) with no host bits set") from None
+    return value
+
+
 class ServerConfig(Section):
     issuer: str = Field(description="Public base URL of the bridge; the `iss` of every token it signs.")
     host: str = "127.0.0.1"
@@ -64,19 +73,9 @@ class ServerConfig(Section):
         int,
         Field(ge=0, le=2 * 365 * 86400, description="Strict-Transport-Security max-age outside dev mode; 0: none."),
     ] = 365 * 86400
-    trusted_proxies: tuple[str, ...] = Field(
+    trusted_proxies: tuple[Annotated[str, AfterValidator(_cidr)], ...] = Field(
         default=(), description="CIDRs whose X-Forwarded-For/Forwarded/X-Forwarded-Proto/X-Request-ID are believed."
     )
-
-    @field_validator("trusted_proxies")
-    @classmethod
-    def _trusted_proxies_are_cidrs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for network in value:
-            try:
-                ipaddress.ip_network(network, strict=True)
-            except ValueError as exc:
-                raise ValueError(f"must be CIDRs like '10.0.0.0/8' with no host bits set ({exc})") from None
-        return value
 
     @field_validator("issuer")
     @classmethod
