@@ -9,6 +9,7 @@ stops the walk at the last trusted hop, which is then the address recorded.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,12 @@ class Forwarded:
     scheme: str | None  # "http" | "https" when the trusted proxy said so
 
 
+# Parsing addresses with ipaddress costs microseconds and every request behind a proxy repeats the same few
+# (the proxy's own, a client's several requests): remembered, bounded so junk cannot grow them.
+_CACHE_SIZE = 4096
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def parse_ip(text: str) -> str | None:
     """An address as proxies write it (`1.2.3.4`, `1.2.3.4:5678`, `[2001:db8::1]:443`, `2001:db8::1`), normalised."""
     text = text.strip().strip('"')
@@ -50,11 +57,16 @@ def _forwarded_elements(value: str) -> list[tuple[str | None, str | None]]:
 class TrustedProxies:
     def __init__(self, networks: Iterable[str]) -> None:
         self._networks: tuple[Network, ...] = tuple(ipaddress.ip_network(n, strict=True) for n in networks)
+        self.trusts = functools.lru_cache(maxsize=_CACHE_SIZE)(self._trusts)  # type: ignore[method-assign]
 
     def __bool__(self) -> bool:
         return bool(self._networks)
 
     def trusts(self, address: str | None) -> bool:
+        """Is `address` (the TCP peer, or a hop of a forwarded chain) one of the trusted proxies?"""
+        return self._trusts(address)
+
+    def _trusts(self, address: str | None) -> bool:
         if not self._networks or address is None:
             return False
         try:
