@@ -15,6 +15,7 @@ import re
 import secrets
 import time
 from collections.abc import Collection
+from http import HTTPStatus
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -38,6 +39,14 @@ def _route(scope: Scope) -> str:
         return template
     path: str = scope.get("path", "")
     return path if len(path) <= MAX_ROUTE else path[:MAX_ROUTE] + "..."
+
+
+def _status_reason(status: int) -> str:
+    """A refusal no audit event explained (a 404, a 405): its status in words, `not_found`."""
+    try:
+        return HTTPStatus(status).phrase.lower().replace(" ", "_")
+    except ValueError:
+        return f"http_{status}"
 
 
 class RequestObservability:
@@ -101,10 +110,16 @@ class RequestObservability:
         token = request_context.enter(context)
         try:
             await self.app(scope, receive, send_with_id)
+        except BaseException:
+            # Left set: Starlette's server-error handler, outside this middleware, logs the exception next and
+            # its line should carry the request id too (each request is its own task: nothing else inherits it).
+            token = None
+            raise
         finally:
             if self.access_log:
                 self._log(scope, context, status, time.perf_counter() - started)
-            request_context.leave(token)
+            if token is not None:
+                request_context.leave(token)
 
     def _log(self, scope: Scope, context: RequestContext, status: int, seconds: float) -> None:
         if status == 200 and scope["path"] in self.hot_paths and random.random() >= self.sample_rate:  # noqa: S311
@@ -117,7 +132,7 @@ class RequestObservability:
             "user_id": context.user_id, "user_agent": context.user_agent,
         }  # fmt: skip
         if status >= 400:
-            fields["reason"] = context.reason or "-"
+            fields["reason"] = context.reason or _status_reason(status)
         text = f"{scope['method']} {route}{'?' + query if query else ''} {status} {fields['duration_ms']}ms"
         text += f" client={context.client_ip or '-'} user={context.user_id or '-'}"
         if status >= 400:

@@ -98,7 +98,7 @@ def test_an_unknown_path_is_a_refusal_with_a_reason(config: Config, caplog_acces
     with _client(config, OUTSIDER) as client:
         assert client.get("/nowhere").status_code == 404
     [fields] = _fields(caplog_access)
-    assert (fields["route"], fields["status"]) == ("/nowhere", 404)
+    assert (fields["route"], fields["status"], fields["reason"]) == ("/nowhere", 404, "not_found")
 
 
 def _hot_app(sample_rate: float) -> Starlette:
@@ -131,6 +131,43 @@ def test_the_access_log_can_be_switched_off(config: Config, caplog_access: pytes
     with _client(quiet, OUTSIDER) as client:
         assert "x-request-id" in client.get("/.well-known/openid-configuration").headers
     assert _fields(caplog_access) == []
+
+
+def test_the_scheme_and_client_a_trusted_proxy_reports_are_what_the_app_sees() -> None:
+    async def echo(request: Request) -> PlainTextResponse:
+        assert request.client is not None
+        return PlainTextResponse(f"{request.url.scheme} {request.client.host}")
+
+    app = Starlette(routes=[Route("/", echo)])
+    app.add_middleware(RequestObservability, trusted_proxies=TrustedProxies(["10.0.0.0/8"]), access_log=False)
+    forwarded = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+    with TestClient(app, base_url="http://bridge.test", client=PROXY) as via_proxy:
+        assert via_proxy.get("/", headers=forwarded).text == "https 203.0.113.9"
+    with TestClient(app, base_url="http://bridge.test", client=OUTSIDER) as direct:
+        assert direct.get("/", headers=forwarded).text == "http 192.0.2.50"
+
+
+def test_an_unhandled_error_is_logged_with_the_request_id_and_a_500_access_line(
+    config: Config, caplog_access: pytest.LogCaptureFixture
+) -> None:
+    from idp_bridge.observability.log_setup import RequestIdFilter
+
+    async def boom(request: Request) -> PlainTextResponse:
+        raise RuntimeError("bug")
+
+    app = create_app(config)
+    app.router.routes.append(Route("/boom", boom))
+    seen = RequestIdFilter()
+    logging.getLogger("idp_bridge").addFilter(seen)
+    try:
+        with TestClient(app, base_url=BRIDGE_ISSUER, raise_server_exceptions=False) as client:
+            assert client.get("/boom").status_code == 500
+    finally:
+        logging.getLogger("idp_bridge").removeFilter(seen)
+    [error] = [r for r in caplog_access.records if r.name == "idp_bridge" and r.levelno == logging.ERROR]
+    [access] = _fields(caplog_access)
+    assert (access["route"], access["status"]) == ("/boom", 500)
+    assert error.request_id == access["request_id"]  # type: ignore[attr-defined]
 
 
 @pytest.fixture(autouse=True)
