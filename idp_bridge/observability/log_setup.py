@@ -51,8 +51,10 @@ def configure_logging(settings: LoggingConfig, stream: TextIO | None = None) -> 
     root.handlers[:] = [handler]
     root.setLevel(settings.level.upper())
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).handlers[:] = []
-        logging.getLogger(name).propagate = True
+        uvicorn_logger = logging.getLogger(name)
+        uvicorn_logger.handlers[:] = []
+        uvicorn_logger.propagate = True
+        uvicorn_logger.setLevel(logging.NOTSET)  # [logging] level decides, not an earlier uvicorn set-up
     # One line per upstream HTTP call is noise; failures surface through the bridge's own errors and audit. The
     # HTTP client's DEBUG traces print whole headers (an upstream's redirect with its code and state, a bearer):
     # never below WARNING, even at level = "debug".
