@@ -96,6 +96,7 @@ def write_config(tmp: Path, issuer: str, upstream: str, port: int, algorithm: st
         # the sessions whose codes are still in flight. At 8 (twice the default concurrency) the concurrency rule
         # still evicts one session per login, as it does for a technician who signs in again elsewhere.
         "sessions": {"max_sessions": 8},
+        "logging": {"access_log": False},  # benches measure the bridge, not its log lines
         "policy": {"allowed_providers": ["corp"]},
         "providers": {"corp": dict(kind="oidc", display_name="Corp SSO", issuer=upstream, client_id="idp-bridge",
                                    client_secret="upstream-secret")},

@@ -24,10 +24,13 @@ from idp_bridge.clock import Clock, SystemClock
 from idp_bridge.config.model import Config
 from idp_bridge.endpoints.routes import ENDPOINT_ROUTES
 from idp_bridge.forward_auth import sign_in as forward_auth_sign_in
+from idp_bridge.forward_auth.check import PATHS as FORWARD_AUTH_PATHS
 from idp_bridge.forward_auth.check import ForwardAuthFastPath
 from idp_bridge.forward_auth.target import ForwardAuthSettings
 from idp_bridge.mfa.pages.routes import MFA_ROUTES
 from idp_bridge.mfa.services import build_mfa
+from idp_bridge.observability.access_log import RequestObservability
+from idp_bridge.observability.client_address import TrustedProxies
 from idp_bridge.oidc.portals import PortalRegistry
 from idp_bridge.oidc.signing_keys import SigningKeys
 from idp_bridge.policy.source import PolicySource
@@ -162,6 +165,14 @@ def create_app(
     app = Starlette(
         routes=routes,
         middleware=[
+            # Outermost: the real client address and the request id, for everything below and the access log.
+            Middleware(
+                RequestObservability,
+                trusted_proxies=TrustedProxies(config.server.trusted_proxies),
+                access_log=config.logging.access_log,
+                hot_paths=FORWARD_AUTH_PATHS,
+                hot_success_sample_rate=config.logging.forward_auth_success_sample_rate,
+            ),
             Middleware(
                 SecurityHeaders,
                 extra=hsts_header(config.server.hsts_max_age_seconds, dev_mode=config.server.dev_mode),

@@ -11,7 +11,7 @@ from tests.import_graph import REPO, Graph, cycles, import_graph, is_within, pro
 
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("clock", "config", "web"),
-    ("store",),
+    ("store", "observability"),
     ("audit", "oidc", "wiring"),
     ("policy",),
     ("bridge", "flow"),

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from idp_bridge.clock import Clock
+from idp_bridge.observability import request_context
 from idp_bridge.store.protocol.core import Store
 from idp_bridge.store.records.core import AuditEvent
 
@@ -54,6 +55,16 @@ class Auditor:
         session_id: str | None = None,
         **detail: Any,
     ) -> None:
+        # The request that caused the event, even when the caller passes none (admin actions); else "system".
+        context = request_context.current()
+        if context is not None:
+            request_context.note_user(user_id)
+            if outcome != "success":
+                request_context.note_refusal(str(detail.get("reason") or type))
+        if request is not None and request.client is not None:
+            ip: str | None = request.client.host
+        else:
+            ip = context.client_ip if context is not None else request_context.SYSTEM
         event = AuditEvent(
             id=secrets.token_hex(16),  # uuid4() costs several times more on every login
             at=self._clock.now(),
@@ -63,7 +74,9 @@ class Auditor:
             client_id=client_id,
             provider_id=provider_id,
             session_id=session_id,
-            ip=request.client.host if request is not None and request.client is not None else None,
+            ip=ip,
+            request_id=context.request_id if context is not None else None,
+            user_agent=context.user_agent if context is not None else None,
             detail=detail,
         )
         pending = _pending.get()

@@ -41,9 +41,14 @@ def _serve(args: argparse.Namespace) -> int:
     except StoreError as exc:
         print(f"idp-bridge: cannot open the store ({exc})", file=sys.stderr)
         return 2
+    from idp_bridge.observability.log_setup import configure_logging
+
+    configure_logging(config.logging)
     host = args.host or config.server.host
     port = args.port or config.server.port
-    # uvicorn's access log halves throughput; the bridge logs what matters through its audit trail.
+    # uvicorn's access log halves throughput and its proxy headers trust any peer by default: the bridge's own
+    # access log and trusted-proxy handling replace both (observability/access_log.py); log_config=None keeps
+    # uvicorn's lines on the bridge's handler (text or JSON, with the request id).
     if args.workers > 1:
         from idp_bridge.asgi import CONFIG_ENV
 
@@ -51,10 +56,10 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ[CONFIG_ENV] = os.path.abspath(args.config)
         uvicorn.run(
             "idp_bridge.asgi:app_from_environment", factory=True, workers=args.workers, host=host, port=port,
-            access_log=False, log_level="info", proxy_headers=False,
+            access_log=False, log_config=None, proxy_headers=False,
         )  # fmt: skip
         return 0
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info", proxy_headers=False)
+    uvicorn.run(app, host=host, port=port, access_log=False, log_config=None, proxy_headers=False)
     return 0
 
 

@@ -8,12 +8,14 @@ together with the per-field ones.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
+    AfterValidator,
     Field,
     SecretStr,
     StrictBool,
@@ -23,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from idp_bridge.config.logging_model import LoggingConfig
 from idp_bridge.config.mfa_model import MFAConfig
 from idp_bridge.config.provider_models import (
     EntraProviderConfig,
@@ -48,6 +51,14 @@ _ID = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 _BOOL = TypeAdapter(StrictBool)  # as strict as the fields: "yes" and 1 are not true
 
 
+def _cidr(value: str) -> str:
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        raise ValueError("must be a CIDR like '10.0.0.0/8' (or one address) with no host bits set") from None
+    return value
+
+
 class ServerConfig(Section):
     issuer: str = Field(description="Public base URL of the bridge; the `iss` of every token it signs.")
     host: str = "127.0.0.1"
@@ -62,6 +73,9 @@ class ServerConfig(Section):
         int,
         Field(ge=0, le=2 * 365 * 86400, description="Strict-Transport-Security max-age outside dev mode; 0: none."),
     ] = 365 * 86400
+    trusted_proxies: tuple[Annotated[str, AfterValidator(_cidr)], ...] = Field(
+        default=(), description="CIDRs whose X-Forwarded-For/Forwarded/X-Forwarded-Proto/X-Request-ID are believed."
+    )
 
     @field_validator("issuer")
     @classmethod
@@ -241,6 +255,7 @@ class Config(Section):
     forward_auth: ForwardAuthConfig = ForwardAuthConfig()
     admin: AdminConsoleConfig = AdminConsoleConfig()
     mfa: MFAConfig = MFAConfig()
+    logging: LoggingConfig = LoggingConfig()
 
     @model_validator(mode="after")
     def _cross_references(self) -> Config:

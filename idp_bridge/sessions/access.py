@@ -8,6 +8,7 @@ ran out is ended on the spot (lazy expiry, with back-channel logouts), and a dis
 from __future__ import annotations
 
 from idp_bridge.bridge import Bridge
+from idp_bridge.observability import request_context
 from idp_bridge.sessions.cache import CachedSession
 from idp_bridge.sessions.end import end_user_sessions, expire_session_by_token
 from idp_bridge.store.records.core import Session, secret_hash
@@ -72,4 +73,5 @@ async def live_session(
         if needs_activity_write(entry.stored_last_seen, now, write_interval(bridge, entry.session)):
             await bridge.store.touch_session(entry.session.id, now)
             entry.stored_last_seen = now
+    request_context.note_user(entry.session.user_id)
     return entry

@@ -164,3 +164,31 @@ async def test_lifespan_and_websocket_scopes_pass_through(store: CountingStore) 
 
     await AuditBuffering(app, auditor)({"type": "lifespan"}, _receive, _respond)
     assert store.writes == [["startup.check"]]
+
+
+async def test_an_event_recorded_without_the_request_carries_its_client_agent_and_id(store: CountingStore) -> None:
+    """Admin actions (policy.changed, admin.technician.mfa_reset, session.forced_logout) pass no request: the
+    request context gives them the real client address, user agent and request id; outside a request, "system"."""
+    from idp_bridge.observability.access_log import RequestObservability
+    from idp_bridge.observability.client_address import TrustedProxies
+
+    auditor = Auditor(store, FrozenClock())
+    answered: list[Message] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await auditor.record("policy.changed", "success", actor="token:t1")
+        await _respond(send)
+
+    async def server_send(message: Message) -> None:
+        answered.append(message)
+
+    scope: Scope = {**SCOPE, "client": ("10.0.0.9", 5000), "headers": [
+        (b"x-forwarded-for", b"203.0.113.4"), (b"user-agent", b"admin-cli/2"), (b"x-request-id", b"req-77")]}
+    stack = RequestObservability(AuditBuffering(app, auditor), trusted_proxies=TrustedProxies(["10.0.0.0/8"]),
+                                 access_log=False)  # fmt: skip
+    await stack(scope, _receive, server_send)
+    await auditor.record("session.swept", "success")
+    [swept, changed] = await store.list_audit()
+    assert (changed.ip, changed.user_agent, changed.request_id) == ("203.0.113.4", "admin-cli/2", "req-77")
+    assert (b"x-request-id", b"req-77") in answered[0]["headers"]
+    assert (swept.ip, swept.user_agent, swept.request_id) == ("system", None, None)

@@ -201,6 +201,14 @@ SINGLE_MISTAKES: list[tuple[str, dict[str, object], str]] = [
     ("role mapping empty group", {"policy.role_mappings": [{"provider": "corp", "group": "", "role": "admin"}]},
      "policy.role_mappings[0].group: must not be empty (got '')"),
     ("role mappings not a list", {"policy.role_mappings": "corp"}, "policy.role_mappings: must be a list (got 'corp')"),
+    ("trusted proxy with host bits", {"server.trusted_proxies": ["10.0.0.0/8", "10.0.0.1/8"]},
+     "server.trusted_proxies[1]: must be a CIDR like '10.0.0.0/8' (or one address) with no host bits set "
+     "(got '10.0.0.1/8')"),
+    ("trusted proxy a name", {"server.trusted_proxies": ["nginx"]},
+     "server.trusted_proxies[0]: must be a CIDR like '10.0.0.0/8' (or one address) with no host bits set "
+     "(got 'nginx')"),
+    ("log sample rate", {"logging.forward_auth_success_sample_rate": 2},
+     "logging.forward_auth_success_sample_rate: must be between 0 and 1 (got '2')"),
 ]  # fmt: skip
 
 

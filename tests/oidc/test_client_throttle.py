@@ -107,3 +107,19 @@ def test_introspection_counts_and_obeys_the_same_back_off(
         assert (kind, detail["client_id"]) == ("introspect.rejected", PORTAL_ID)
         _assert_throttled(client.post("/introspect", data={"token": "t"}, auth=(PORTAL_ID, PORTAL_SECRET)), 1)
         _assert_throttled(_token(client, PORTAL_ID, PORTAL_SECRET), 1)
+
+
+def test_behind_a_trusted_proxy_the_address_back_off_counts_the_forwarded_client(
+    tmp_path: Path, upstreams: dict[str, str], key_file: Path
+) -> None:
+    """Through one proxy, a guessing client is slowed and another portal behind the same proxy is not: the
+    address counter is the forwarded client's, not the proxy's."""
+    config = _config(tmp_path, upstreams, key_file)
+    config = config.model_copy(update={"server": config.server.model_copy(update={"trusted_proxies": ("10.0.0.0/8",)})})
+    guesser, portal = {"X-Forwarded-For": "203.0.113.1"}, {"X-Forwarded-For": "203.0.113.2"}
+    with TestClient(create_app(config), base_url=BRIDGE_ISSUER, client=("10.0.0.5", 4000)) as proxy:
+        for n in range(FREE_FAILURES):
+            assert proxy.post("/token", data=FORM, auth=(f"guess-{n}", "x"), headers=guesser).status_code == 401
+        _assert_throttled(proxy.post("/token", data=FORM, auth=("guess-new", "x"), headers=guesser), 1)
+        answer = proxy.post("/token", data=FORM, auth=(PORTAL_ID, PORTAL_SECRET), headers=portal)
+        assert answer.json()["error"] == "invalid_grant"

@@ -152,3 +152,5 @@ class AuditEvent:
     session_id: str | None = None
     ip: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    request_id: str | None = None  # the HTTP request that caused it, as in the access log and X-Request-ID
+    user_agent: str | None = None

@@ -278,6 +278,8 @@ MFA_DDL: tuple[str, ...] = (
 # each one a file lacks (SQLite has no ADD COLUMN IF NOT EXISTS), so older files keep working unchanged.
 MFA_ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("pending_logins", "identity", "TEXT"),  # PendingLogin.identity as JSON (store.sqlite.session_rules)
+    ("audit_events", "request_id", "TEXT"),  # AuditEvent.request_id and user_agent (observability)
+    ("audit_events", "user_agent", "TEXT"),
 )
 
 # Run by SQLiteStore.purge_expired with :now bound.

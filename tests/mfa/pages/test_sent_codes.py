@@ -211,3 +211,38 @@ def test_per_ip_and_overall_send_caps_count_every_account(
             ).fetchone()
         conn.close()
         assert refused is not None and f'"limit": "{limit}"' in refused[0]
+
+
+def test_behind_a_trusted_proxy_the_per_ip_send_cap_counts_each_forwarded_client(
+    tmp_path: Path, upstreams: dict[str, str], key_file: Path, mailbox: Mailbox
+) -> None:
+    """Every technician comes through the same proxy: the per-IP cap counts the client it forwards, so one busy
+    address is capped and a colleague elsewhere still gets a code."""
+    import time
+
+    from starlette.testclient import TestClient
+
+    from idp_bridge.app import create_app
+    from idp_bridge.clock import FrozenClock
+    from tests.bridge_harness import BRIDGE_ISSUER, LoginDriver
+
+    config = mfa_config(
+        tmp_path, upstreams, key_file, default_method="email", otp_max_sends_per_ip=2,
+        email=EmailConfig(host="127.0.0.1", port=mailbox.port, security="none", from_address="sso@bridge.test"),
+    )  # fmt: skip
+    config = config.model_copy(update={"server": config.server.model_copy(update={"trusted_proxies": ("10.0.0.0/8",)})})
+    clock = FrozenClock(time.time())
+    with TestClient(create_app(config, clock=clock), base_url=BRIDGE_ISSUER, client=("10.0.0.5", 4000)) as client:
+        bridge = Bridge(client, clock, LoginDriver(client), config.store.path)
+        before = len(mailbox.messages)
+        client.headers["X-Forwarded-For"] = "203.0.113.1"
+        for sub in ("t1@example.com", "t2@example.com"):
+            assert bridge.login(sub).page is not None
+        client.headers["X-Forwarded-For"] = "203.0.113.2"
+        elsewhere = bridge.login("t3@example.com").page
+        assert elsewhere is not None and "No code has been sent yet" not in elsewhere.text
+        assert len(mailbox.messages) == before + 3
+        client.headers["X-Forwarded-For"] = "203.0.113.1"
+        capped = bridge.login("t4@example.com").page
+        assert capped is not None and "No code has been sent yet" in capped.text
+        bridge.driver.close()
