@@ -44,8 +44,8 @@ browser:
 	@if [ ! -x $(CHROMIUM) ]; then \
 	  sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
 	  echo "installing Debian's chromium (apt-get)"; \
-	  $$sudo apt-get update; \
-	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	  $$sudo apt-get -o DPkg::Lock::Timeout=600 update; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y chromium; \
 	fi
 
 # Debian's nginx, started by the forward-auth tests on a loopback port with their own config (never as a service).
@@ -53,8 +53,8 @@ nginx:
 	@if [ ! -x $(NGINX) ]; then \
 	  sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
 	  echo "installing Debian's nginx (apt-get)"; \
-	  $$sudo apt-get update; \
-	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nginx; \
+	  $$sudo apt-get -o DPkg::Lock::Timeout=600 update; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends nginx; \
 	fi
 
 # Debian's Caddy, started by the forward-auth tests on a loopback port with their own Caddyfile (never as a service).
