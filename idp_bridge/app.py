@@ -38,7 +38,7 @@ from idp_bridge.sessions.cookie import SessionCookie
 from idp_bridge.sessions.end import end_sessions_the_policy_refuses, sweep_expired_sessions
 from idp_bridge.sessions.runtime import SessionRuntime
 from idp_bridge.sessions.sweep import SHUTDOWN_DRAIN_SECONDS, sweep_periodically
-from idp_bridge.store.protocol.core import DuplicateKey, Store, StoreError
+from idp_bridge.store.protocol.core import RETRY_AFTER_SECONDS, DuplicateKey, Store, StoreError
 from idp_bridge.store.sqlite.core import SQLiteStore
 from idp_bridge.web.pages import error_page
 from idp_bridge.web.security_headers import SecurityHeaders, hsts_header
@@ -79,7 +79,6 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return page
 
 
-STORE_RETRY_AFTER_SECONDS = 5
 # Callers of these paths are programs (portals, proxies, API clients, the session timer): they get JSON.
 _JSON_PATHS = ("/admin/api/", "/token", "/userinfo", "/introspect", "/session/status", "/forward-auth")
 
@@ -90,7 +89,7 @@ async def _store_unavailable(request: Request, exc: Exception) -> Response:
     if isinstance(exc, DuplicateKey) or not isinstance(exc, StoreError):
         raise exc
     _log.error("store unavailable on %s %s: %s", request.method, request.url.path, exc)
-    headers = {"Retry-After": str(STORE_RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
     message = "The bridge cannot reach its data store right now. Nothing was changed; try again in a few seconds."
     if request.url.path.startswith(_JSON_PATHS):
         body = {"error": "temporarily_unavailable", "error_description": message}

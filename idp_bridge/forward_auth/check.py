@@ -22,13 +22,14 @@ from idp_bridge.bridge import Bridge
 from idp_bridge.forward_auth import json_answer
 from idp_bridge.forward_auth.target import Target, sign_in_url, target_from_headers
 from idp_bridge.sessions.access import live_session
-from idp_bridge.store.protocol.core import DuplicateKey, StoreError
+from idp_bridge.store.protocol.core import RETRY_AFTER_SECONDS, DuplicateKey, StoreError
 from policies.route_rules import AMBIGUOUS_PATH, AmbiguousPath, RouteRule, SessionEvidence, matching_rule, meets
 
 PATHS = {"/forward-auth": False, "/forward-auth/redirect": True}  # path -> redirect mode
 _WANTED = {b"x-forwarded-proto", b"x-forwarded-host", b"x-forwarded-uri", b"x-forwarded-method", b"x-original-url",
            b"cookie", b"accept"}  # fmt: skip
 _NO_STORE = (b"cache-control", b"no-store")
+_STORE_RETRY_AFTER = (b"retry-after", str(RETRY_AFTER_SECONDS).encode())
 _EMPTY_BODY = {"type": "http.response.body", "body": b""}
 _JSON = (b"content-type", b"application/json")
 
@@ -142,6 +143,6 @@ class ForwardAuthFastPath:
                     raise
                 # Fail closed: the proxy refuses the request; checks read before they answer, so nothing was sent.
                 _log.error("forward-auth: store unavailable: %s", exc)
-                await _answer(send, 503, [(b"retry-after", b"5"), (b"cache-control", b"no-store")])
+                await _answer(send, 503, [_STORE_RETRY_AFTER, _NO_STORE])
             return
         await self.app(scope, receive, send)

@@ -35,6 +35,10 @@ class DuplicateKey(StoreError):
     """A put would have overwritten an existing record."""
 
 
+RETRY_AFTER_SECONDS = 5
+"""What a refusal because the store cannot serve tells clients to wait (Retry-After) before trying again."""
+
+
 class StoreUnavailable(StoreError):
     """The store cannot serve now (busy or locked by another process, read-only, full, unreachable): the request
     fails closed with a 503 and may be retried; nothing was half-written."""
