@@ -44,7 +44,8 @@ class KeyInfo:
 
 def generate_key(algorithm: str, now: float | None = None, *, signing: bool = True) -> RSAKey | ECKey:
     """A fresh private key; `signing=False` makes it a `next` key (published, not yet signing)."""
-    params: dict[str, Any] = {"use": "sig", "alg": algorithm, "kid": secrets.token_urlsafe(12)}
+    # Hex, never base64url: a kid starting with "-" would read as an option to `idp-bridge keys activate KID`.
+    params: dict[str, Any] = {"use": "sig", "alg": algorithm, "kid": secrets.token_hex(9)}
     if not signing:
         params["key_ops"] = VERIFY_ONLY
     if now is not None:

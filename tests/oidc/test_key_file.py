@@ -99,3 +99,9 @@ def test_the_file_is_rewritten_whole_and_private(tmp_path: Path) -> None:
     assert path.stat().st_mode & 0o777 == 0o600
     assert _states(read_key_set(path)) == _states(keys)
     assert [p.name for p in tmp_path.iterdir()] == ["keys.json"]
+
+
+def test_key_ids_never_read_as_a_command_option() -> None:
+    # A base64url kid could start with "-" (1 in 64), which `idp-bridge keys activate KID` read as an option.
+    kids = [str(generate_key("ES256").kid) for _ in range(200)]
+    assert all(kid.isalnum() and kid == kid.lower() for kid in kids) and len(set(kids)) == 200
